@@ -216,7 +216,7 @@ export const ApplicationSpec = obj(
 export const CommonStatusSchema = obj({ ...CommonStatus });
 
 // ---------------------------------------------------------------- resources
-const resource = <S extends TSchema, T extends TSchema>(kind: string, spec: S, status: T) =>
+const resource = <K extends string, S extends TSchema, T extends TSchema>(kind: K, spec: S, status: T) =>
   obj({
     apiVersion: Type.Literal(API_VERSION),
     kind: Type.Literal(kind),
