@@ -1,0 +1,535 @@
+// Assembles Kure resources into one model per cluster and collects EVERY problem on the way.
+// Pure: the CLI, the controller (from its informer caches) and the builder all come through here.
+import type { TSchema } from '@sinclair/typebox';
+import {
+  ApplicationSpec,
+  BundleSpec,
+  ClusterSpec,
+  NodeSpec,
+  type KureApplication,
+  type KureBundle,
+  type KureCluster,
+  type KureKind,
+  type KureNode,
+  type KureResource,
+  type NodeSource,
+} from '../api/schema.js';
+import { checkShape } from './check-shape.js';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
+import { objectIdentities } from './objects.js';
+import { Reason, cmp, problem, refKey, refOf, sortProblems, type ProblemReason } from './problems.js';
+import { normalizeRepoPath, pathsOverlap } from './repo-path.js';
+import type { ApplicationContent, ApplicationModel, BundleModel, ClusterModel, NodeModel, ObjectRef, Problem } from './types.js';
+
+export interface AssembledCluster {
+  /** `<namespace>/<name>` of the KureCluster. */
+  key: string;
+  /** Best-effort model; applications with a NotAllowed attachment are left out. */
+  model: ClusterModel;
+  /** Every problem of the cluster's hierarchy, sorted. */
+  problems: Problem[];
+  /** Every Kure resource that belongs to this cluster, the cluster included. */
+  members: ObjectRef[];
+}
+
+export interface AssembleResult {
+  clusters: AssembledCluster[];
+  /** Problems of resources that reach no cluster. */
+  orphans: Problem[];
+  /** Resources that reach no cluster (with or without a problem of their own). */
+  detached: ObjectRef[];
+  /** All problems, sorted. */
+  problems: Problem[];
+}
+
+export const DEFAULTS = {
+  fluxNamespace: 'flux-system',
+  fluxSource: { kind: 'GitRepository', name: 'flux-system' },
+  argocdNamespace: 'argocd',
+  argocdProject: 'default',
+  argocdServer: 'https://kubernetes.default.svc',
+  branch: 'main',
+  author: { name: 'Kure', email: 'kure@localhost' },
+  interval: '10m',
+  sourceInterval: '10m',
+} as const;
+
+const SPEC_SCHEMA: Record<KureKind, TSchema> = {
+  KureCluster: ClusterSpec,
+  KureNode: NodeSpec,
+  KureBundle: BundleSpec,
+  KureApplication: ApplicationSpec,
+};
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const NAME_MESSAGE = "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= 63 && NAME_RE.test(v);
+
+/** A cluster may be rendered when its only problems are NotAllowed attachments (those apps are left out). */
+export const isRenderable = (c: AssembledCluster): boolean => c.problems.every((p) => p.reason === Reason.NotAllowed);
+
+export function assemble(resources: readonly KureResource[]): AssembleResult {
+  return new Assembler(resources).run();
+}
+
+class Assembler {
+  private readonly problems: Problem[] = [];
+  /** Resources by refKey; the first of duplicates wins. */
+  private readonly byKey = new Map<string, KureResource>();
+  /** Resources whose spec failed the schema: they resolve references but are not modelled. */
+  private readonly malformed = new Set<string>();
+  /** refKey → cluster refKey, for resources that reach a cluster. */
+  private readonly clusterOf = new Map<string, string>();
+  /** Applications attached across namespaces without permission. */
+  private readonly notAllowed = new Set<string>();
+
+  constructor(private readonly input: readonly KureResource[]) {}
+
+  run(): AssembleResult {
+    for (const r of this.input) this.index(r);
+    const all = [...this.byKey.values()].sort((a, b) => cmp(refKey(refOf(a)), refKey(refOf(b))));
+    for (const r of all) if (!this.malformed.has(refKey(refOf(r)))) this.checkSpec(r);
+    this.resolveMembership(all);
+    this.checkOverlappingPaths(this.ofKind<KureCluster>('KureCluster'));
+
+    const clusters = this.ofKind<KureCluster>('KureCluster').map((c) => this.buildCluster(c, all));
+    const sorted = sortProblems(this.problems);
+    const clusterKeys = new Set(clusters.map((c) => refKey(c.model.ref)));
+    const detached = all.map(refOf).filter((ref) => !clusterKeys.has(this.clusterOf.get(refKey(ref)) ?? ''));
+    const detachedKeys = new Set(detached.map(refKey));
+    for (const c of clusters) {
+      const members = new Set(c.members.map(refKey));
+      c.problems = sorted.filter((p) => members.has(refKey(p.ref)));
+    }
+    return {
+      clusters,
+      orphans: sorted.filter((p) => detachedKeys.has(refKey(p.ref))),
+      detached,
+      problems: sorted,
+    };
+  }
+
+  private report(r: KureResource | ObjectRef, field: string, message: string, reason?: ProblemReason): void {
+    const ref = 'metadata' in r ? refOf(r) : r;
+    this.problems.push(problem(ref, field, message, reason));
+  }
+
+  private get<T extends KureResource>(kind: T['kind'], namespace: string, name: string): T | undefined {
+    return this.byKey.get(`${kind}/${namespace}/${name}`) as T | undefined;
+  }
+
+  private ofKind<T extends KureResource>(kind: T['kind']): T[] {
+    return [...this.byKey.values()]
+      .filter((r): r is T => r.kind === kind && !this.malformed.has(refKey(refOf(r))))
+      .sort((a, b) => cmp(refKey(refOf(a)), refKey(refOf(b))));
+  }
+
+  // ------------------------------------------------------------------ shape
+  private index(r: KureResource): void {
+    const ref = refOf(r);
+    const key = refKey(ref);
+    if (this.byKey.has(key)) {
+      this.report(r, 'metadata.name', `defined more than once (${r.kind} ${ref.namespace}/${ref.name})`, Reason.Duplicate);
+      return;
+    }
+    this.byKey.set(key, r);
+    let ok = true;
+    if (!isName(r.metadata.name)) (ok = false), this.report(r, 'metadata.name', NAME_MESSAGE);
+    if (!isName(r.metadata.namespace)) (ok = false), this.report(r, 'metadata.namespace', NAME_MESSAGE);
+    for (const e of checkShape(SPEC_SCHEMA[r.kind], r.spec, 'spec')) (ok = false), this.report(r, e.field, e.message);
+    if (!ok) this.malformed.add(key);
+  }
+
+  // ------------------------------------------------------------------ per-kind rules the schema cannot say
+  private checkSpec(r: KureResource): void {
+    switch (r.kind) {
+      case 'KureCluster': {
+        const path = normalizeRepoPath(r.spec.repository.path ?? `clusters/${r.metadata.name}`);
+        if ('error' in path) this.report(r, 'spec.repository.path', path.error);
+        const dest = r.spec.gitops.argocd?.destination;
+        if (dest?.server && dest.name) this.report(r, 'spec.gitops.argocd.destination', 'set at most one of server and name');
+        return;
+      }
+      case 'KureNode': {
+        if (Boolean(r.spec.clusterRef) === Boolean(r.spec.parentRef))
+          this.report(r, 'spec', 'set exactly one of clusterRef and parentRef');
+        if (r.spec.source) this.checkSource(r, r.spec.source);
+        return;
+      }
+      case 'KureBundle': {
+        for (const f of ['interval', 'retryInterval', 'timeout'] as const) {
+          const value = r.spec[f];
+          const ms = value === undefined ? undefined : parseDuration(value);
+          if (ms !== undefined && (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS))
+            this.report(r, `spec.${f}`, `must be between 1s and 24h (got ${JSON.stringify(value)})`);
+        }
+        if (r.spec.path !== undefined) {
+          const p = normalizeRepoPath(r.spec.path);
+          if ('error' in p) this.report(r, 'spec.path', p.error);
+        }
+        return;
+      }
+      case 'KureApplication': {
+        const set = (['manifests', 'helm', 'workload'] as const).filter((f) => r.spec[f] !== undefined);
+        if (set.length !== 1)
+          this.report(r, 'spec', `set exactly one of manifests, helm and workload (${set.length === 0 ? 'none is set' : `got ${set.join(', ')}`})`);
+        r.spec.manifests?.forEach((m, i) => this.checkManifest(r, m, i));
+        const ports = r.spec.workload?.ports ?? [];
+        const names = ports.map((p) => p.name).filter((n): n is string => n !== undefined);
+        if (new Set(names).size !== names.length) this.report(r, 'spec.workload.ports', 'port names must be unique');
+        if (r.spec.workload?.ingress && !r.spec.workload.service && ports.length === 0)
+          this.report(r, 'spec.workload.ingress', 'needs a service port or a container port to route to');
+        return;
+      }
+    }
+  }
+
+  private checkSource(r: KureNode, s: NodeSource): void {
+    const field = 'spec.source';
+    if (s.kind === 'OCIRepository' && !s.url.startsWith('oci://')) this.report(r, `${field}.url`, 'an OCIRepository url must start with oci://');
+    if (s.kind === 'GitRepository' && !/^(https?|ssh):\/\//.test(s.url))
+      this.report(r, `${field}.url`, 'a GitRepository url must start with http://, https:// or ssh://');
+    if (s.kind === 'Bucket' && !/^(https?|s3):\/\//.test(s.url))
+      this.report(r, `${field}.url`, 'a Bucket url must be s3://<bucket> or http(s)://<endpoint>/<bucket>');
+    if (s.kind === 'Bucket' && s.ref) this.report(r, `${field}.ref`, 'a Bucket source takes no ref');
+    const refs = Object.keys(s.ref ?? {});
+    if (refs.length > 1) this.report(r, `${field}.ref`, `set at most one of branch, tag, semver, commit (got ${refs.join(', ')})`);
+    if (s.kind === 'OCIRepository' && s.ref?.branch) this.report(r, `${field}.ref.branch`, 'an OCIRepository has no branches; use tag, semver or commit (digest)');
+  }
+
+  private checkManifest(r: KureApplication, m: Record<string, unknown>, i: number): void {
+    const field = `spec.manifests[${i}]`;
+    if (typeof m.apiVersion !== 'string' || m.apiVersion === '') this.report(r, `${field}.apiVersion`, 'is required');
+    if (typeof m.kind !== 'string' || m.kind === '') this.report(r, `${field}.kind`, 'is required');
+    const meta = m.metadata as Record<string, unknown> | undefined;
+    if (typeof meta?.name !== 'string' || meta.name === '') this.report(r, `${field}.metadata.name`, 'is required');
+    if (meta?.namespace !== undefined && !isName(meta.namespace)) this.report(r, `${field}.metadata.namespace`, NAME_MESSAGE);
+  }
+
+  // ------------------------------------------------------------------ references and membership
+  private resolveMembership(all: KureResource[]): void {
+    for (const r of all) if (r.kind === 'KureCluster' && !this.malformed.has(refKey(refOf(r)))) this.clusterOf.set(refKey(refOf(r)), refKey(refOf(r)));
+    for (const r of all) if (r.kind === 'KureNode') this.nodeCluster(r);
+    for (const r of all) if (r.kind === 'KureBundle') this.bundleCluster(r);
+    for (const r of all) if (r.kind === 'KureApplication') this.applicationCluster(r);
+  }
+
+  /** Walks parentRef up to a clusterRef; reports dangling references and cycles once, where they are. */
+  private nodeCluster(start: KureNode): string | undefined {
+    const startKey = refKey(refOf(start));
+    if (this.clusterOf.has(startKey)) return this.clusterOf.get(startKey);
+    const chain: KureNode[] = [];
+    let node: KureNode | undefined = start;
+    while (node) {
+      const key = refKey(refOf(node));
+      if (this.clusterOf.has(key)) return this.settle(chain, this.clusterOf.get(key));
+      const seen = chain.findIndex((n) => refKey(refOf(n)) === key);
+      if (seen >= 0) {
+        const cycle = chain.slice(seen);
+        const path = [...cycle, node].map((n) => n.metadata.name).join(' → ');
+        for (const n of cycle)
+          if (!this.visited.has(refKey(refOf(n))))
+            this.report(n, 'spec.parentRef.name', `node parent cycle: ${path}`, Reason.DependencyCycle);
+        return this.settle(chain, undefined);
+      }
+      chain.push(node);
+      const ns: string = node.metadata.namespace ?? '';
+      const spec = node.spec as Partial<KureNode['spec']> | undefined;
+      if (spec?.clusterRef && typeof spec.clusterRef.name === 'string') {
+        const cluster = this.get<KureCluster>('KureCluster', ns, spec.clusterRef.name);
+        if (!cluster) this.report(node, 'spec.clusterRef.name', `KureCluster ${ns}/${spec.clusterRef.name} not found`, Reason.NotFound);
+        return this.settle(chain, cluster && !this.malformed.has(refKey(refOf(cluster))) ? refKey(refOf(cluster)) : undefined);
+      }
+      if (!spec?.parentRef || typeof spec.parentRef.name !== 'string') return this.settle(chain, undefined);
+      const parent: KureNode | undefined = this.get<KureNode>('KureNode', ns, spec.parentRef.name);
+      if (!parent) {
+        this.report(node, 'spec.parentRef.name', `KureNode ${ns}/${spec.parentRef.name} not found`, Reason.NotFound);
+        return this.settle(chain, undefined);
+      }
+      if (this.visited.has(refKey(refOf(parent))) && !this.clusterOf.has(refKey(refOf(parent)))) return this.settle(chain, undefined);
+      node = parent;
+    }
+    return undefined;
+  }
+
+  private readonly visited = new Set<string>();
+  private settle(chain: KureNode[], cluster: string | undefined): string | undefined {
+    for (const n of chain) {
+      const key = refKey(refOf(n));
+      this.visited.add(key);
+      if (cluster) this.clusterOf.set(key, cluster);
+    }
+    return cluster;
+  }
+
+  private bundleCluster(b: KureBundle): void {
+    const name = (b.spec as Partial<KureBundle['spec']> | undefined)?.nodeRef?.name;
+    if (typeof name !== 'string') return;
+    const ns = b.metadata.namespace ?? '';
+    const node = this.get<KureNode>('KureNode', ns, name);
+    if (!node) return this.report(b, 'spec.nodeRef.name', `KureNode ${ns}/${name} not found`, Reason.NotFound);
+    const cluster = this.clusterOf.get(refKey(refOf(node)));
+    if (cluster) this.clusterOf.set(refKey(refOf(b)), cluster);
+  }
+
+  private applicationCluster(a: KureApplication): void {
+    const ref = (a.spec as Partial<KureApplication['spec']> | undefined)?.bundleRef;
+    if (typeof ref?.name !== 'string') return;
+    const own = a.metadata.namespace ?? '';
+    const ns = ref.namespace ?? own;
+    const bundle = this.get<KureBundle>('KureBundle', ns, ref.name);
+    if (!bundle) return this.report(a, 'spec.bundleRef', `KureBundle ${ns}/${ref.name} not found`, Reason.NotFound);
+    const cluster = this.clusterOf.get(refKey(refOf(bundle)));
+    if (cluster) this.clusterOf.set(refKey(refOf(a)), cluster);
+    if (ns !== own && !(bundle.spec.allowedNamespaces ?? []).includes(own)) {
+      this.notAllowed.add(refKey(refOf(a)));
+      this.report(
+        a,
+        'spec.bundleRef.namespace',
+        `KureBundle ${ns}/${ref.name} does not admit applications from namespace ${own} (see its spec.allowedNamespaces)`,
+        Reason.NotAllowed,
+      );
+    }
+  }
+
+  private checkOverlappingPaths(clusters: KureCluster[]): void {
+    const target = (c: KureCluster) => {
+      const p = normalizeRepoPath(c.spec.repository.path ?? `clusters/${c.metadata.name}`);
+      return { url: c.spec.repository.url, branch: c.spec.repository.branch ?? DEFAULTS.branch, path: 'path' in p ? p.path : undefined };
+    };
+    for (const [i, a] of clusters.entries())
+      for (const b of clusters.slice(i + 1)) {
+        const ta = target(a);
+        const tb = target(b);
+        if (ta.url !== tb.url || ta.branch !== tb.branch || !ta.path || !tb.path || !pathsOverlap(ta.path, tb.path)) continue;
+        for (const [x, y] of [[a, b], [b, a]] as const)
+          this.report(
+            x,
+            'spec.repository.path',
+            `overlaps with KureCluster ${y.metadata.namespace}/${y.metadata.name} (${target(y).path}) in the same repository and branch`,
+            Reason.Duplicate,
+          );
+      }
+  }
+
+  // ------------------------------------------------------------------ model
+  private buildCluster(c: KureCluster, all: KureResource[]): AssembledCluster {
+    const key = refKey(refOf(c));
+    const members = all.filter((r) => this.clusterOf.get(refKey(refOf(r))) === key);
+    const wellFormed = <T extends KureResource>(kind: T['kind']) =>
+      members.filter((r): r is T => r.kind === kind && !this.malformed.has(refKey(refOf(r))));
+    const nodes = wellFormed<KureNode>('KureNode');
+    const bundles = wellFormed<KureBundle>('KureBundle');
+    const apps = wellFormed<KureApplication>('KureApplication');
+
+    const spec = c.spec;
+    const path = normalizeRepoPath(spec.repository.path ?? `clusters/${c.metadata.name}`);
+    const model: ClusterModel = {
+      ref: refOf(c),
+      name: c.metadata.name,
+      engine: spec.gitops.engine,
+      flux: {
+        namespace: spec.gitops.flux?.namespace ?? DEFAULTS.fluxNamespace,
+        sourceRef: spec.gitops.flux?.sourceRef ?? { ...DEFAULTS.fluxSource },
+      },
+      argocd: {
+        namespace: spec.gitops.argocd?.namespace ?? DEFAULTS.argocdNamespace,
+        project: spec.gitops.argocd?.project ?? DEFAULTS.argocdProject,
+        destination: spec.gitops.argocd?.destination ?? { server: DEFAULTS.argocdServer },
+      },
+      bootstrap: spec.gitops.bootstrap?.enabled ?? false,
+      repository: {
+        url: spec.repository.url,
+        branch: spec.repository.branch ?? DEFAULTS.branch,
+        path: 'path' in path ? path.path : '',
+        ...(spec.repository.secretRef ? { secretRef: spec.repository.secretRef.name } : {}),
+        author: spec.repository.author ?? { ...DEFAULTS.author },
+      },
+      deletionPolicy: spec.deletionPolicy ?? 'Retain',
+      suspend: spec.suspend ?? false,
+      nodes: [],
+    };
+
+    const dependents = new Set(bundles.flatMap((b) => (b.spec.dependsOn ?? []).map((d) => d.name)));
+    const bundleModels = new Map<string, BundleModel>();
+    const nodeModels = new Map<string, NodeModel>();
+    const nodeByName = new Map(nodes.map((n) => [n.metadata.name, n]));
+
+    const nodeModel = (n: KureNode): NodeModel => {
+      const existing = nodeModels.get(n.metadata.name);
+      if (existing) return existing;
+      const parent = n.spec.parentRef ? nodeByName.get(n.spec.parentRef.name) : undefined;
+      const parentModel = parent ? nodeModel(parent) : undefined;
+      const m: NodeModel = {
+        ref: refOf(n),
+        name: n.metadata.name,
+        path: [...(parentModel?.path ?? []), n.metadata.name],
+        ...(n.spec.source ? { source: n.spec.source } : {}),
+        children: [],
+        bundles: [],
+      };
+      nodeModels.set(n.metadata.name, m);
+      (parentModel ? parentModel.children : model.nodes).push(m);
+      return m;
+    };
+    for (const n of nodes) nodeModel(n);
+
+    /** The nearest node at or above `name` that has a source. */
+    const sourceNode = (name: string): KureNode | undefined => {
+      for (let n = nodeByName.get(name); n; n = n.spec.parentRef ? nodeByName.get(n.spec.parentRef.name) : undefined)
+        if (n.spec.source) return n;
+      return undefined;
+    };
+
+    for (const b of bundles) {
+      const node = nodeModels.get(b.spec.nodeRef.name);
+      if (!node) continue;
+      const src = sourceNode(b.spec.nodeRef.name);
+      if (src && b.spec.path === undefined)
+        this.report(b, 'spec.path', `is required: node ${src.metadata.name} has a source, so the bundle names a directory inside it`);
+      if (!src && b.spec.path !== undefined)
+        this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
+      if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
+        this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
+      const bp = b.spec.path !== undefined ? normalizeRepoPath(b.spec.path) : undefined;
+      const bm: BundleModel = {
+        ref: refOf(b),
+        name: b.metadata.name,
+        nodePath: node.path,
+        dependsOn: [...new Set((b.spec.dependsOn ?? []).map((d) => d.name))].sort(cmp),
+        interval: b.spec.interval ?? DEFAULTS.interval,
+        ...(b.spec.retryInterval ? { retryInterval: b.spec.retryInterval } : {}),
+        ...(b.spec.timeout ? { timeout: b.spec.timeout } : {}),
+        prune: b.spec.prune ?? true,
+        wait: b.spec.wait ?? dependents.has(b.metadata.name),
+        ...(b.spec.targetNamespace ? { targetNamespace: b.spec.targetNamespace } : {}),
+        ...(b.spec.commonMetadata ? { commonMetadata: b.spec.commonMetadata } : {}),
+        suspend: b.spec.suspend ?? false,
+        ...(src?.spec.source && bp && 'path' in bp ? { external: { node: src.metadata.name, source: src.spec.source, path: bp.path } } : {}),
+        applications: [],
+      };
+      bundleModels.set(b.metadata.name, bm);
+      node.bundles.push(bm);
+    }
+
+    this.checkDependencies(c, bundles);
+    this.checkReservedNames(model, bundles, nodes);
+
+    for (const a of apps) {
+      const ref = a.spec.bundleRef;
+      const bundle = bundleModels.get(ref.name);
+      if (!bundle || this.notAllowed.has(refKey(refOf(a)))) continue;
+      if (bundle.external) {
+        this.report(
+          a,
+          'spec.bundleRef',
+          `KureBundle ${bundle.ref.namespace}/${bundle.name} takes its content from the source of node ${bundle.external.node} and cannot carry applications`,
+        );
+        continue;
+      }
+      bundle.applications.push(applicationModel(a));
+    }
+    this.checkDuplicateObjects(bundleModels);
+
+    const sortTree = (list: NodeModel[]) => {
+      list.sort((x, y) => cmp(x.name, y.name));
+      for (const n of list) {
+        n.bundles.sort((x, y) => cmp(x.name, y.name));
+        for (const b of n.bundles) b.applications.sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`));
+        sortTree(n.children);
+      }
+    };
+    sortTree(model.nodes);
+    return { key: `${model.ref.namespace}/${model.name}`, model, problems: [], members: members.map(refOf) };
+  }
+
+  private checkDependencies(cluster: KureCluster, bundles: KureBundle[]): void {
+    const ns = cluster.metadata.namespace ?? '';
+    const inCluster = new Map(bundles.map((b) => [b.metadata.name, b]));
+    for (const b of bundles)
+      (b.spec.dependsOn ?? []).forEach((d, i) => {
+        const field = `spec.dependsOn[${i}].name`;
+        if (d.name === b.metadata.name) return this.report(b, field, 'a bundle cannot depend on itself', Reason.DependencyCycle);
+        if (inCluster.has(d.name)) return;
+        const other = this.get<KureBundle>('KureBundle', ns, d.name);
+        if (!other) return this.report(b, field, `KureBundle ${ns}/${d.name} not found`, Reason.NotFound);
+        const otherCluster = this.clusterOf.get(refKey(refOf(other)))?.split('/').slice(1).join('/');
+        this.report(
+          b,
+          field,
+          `KureBundle ${ns}/${d.name} belongs to ${otherCluster ? `cluster ${otherCluster}` : 'no cluster'}, not ${ns}/${cluster.metadata.name}; dependencies stay within one cluster`,
+        );
+      });
+
+    // Depth-first search for cycles; each cycle is reported once, on every bundle in it.
+    const state = new Map<string, 'active' | 'done'>();
+    const reported = new Set<string>();
+    const stack: string[] = [];
+    const visit = (name: string): void => {
+      state.set(name, 'active');
+      stack.push(name);
+      for (const dep of inCluster.get(name)?.spec.dependsOn ?? []) {
+        if (dep.name === name || !inCluster.has(dep.name)) continue;
+        const s = state.get(dep.name);
+        if (s === 'active') {
+          const cycle = stack.slice(stack.indexOf(dep.name));
+          const id = [...cycle].sort(cmp).join(',');
+          if (reported.has(id)) continue;
+          reported.add(id);
+          const path = [...cycle, dep.name].join(' → ');
+          for (const member of cycle) {
+            const bundle = inCluster.get(member);
+            const idx = (bundle?.spec.dependsOn ?? []).findIndex((d) => d.name === cycle[(cycle.indexOf(member) + 1) % cycle.length]);
+            if (bundle) this.report(bundle, `spec.dependsOn[${idx}].name`, `dependency cycle: ${path}`, Reason.DependencyCycle);
+          }
+        } else if (s === undefined) visit(dep.name);
+      }
+      stack.pop();
+      state.set(name, 'done');
+    };
+    for (const name of [...inCluster.keys()].sort(cmp)) if (!state.has(name)) visit(name);
+  }
+
+  /** Names Kure generates beside the bundles' own: bootstrap objects and node sources must not collide. */
+  private checkReservedNames(model: ClusterModel, bundles: KureBundle[], nodes: KureNode[]): void {
+    if (model.bootstrap) {
+      const reserved = model.engine === 'flux' ? model.flux.sourceRef.name : model.name;
+      for (const b of bundles)
+        if (b.metadata.name === reserved)
+          this.report(b, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate);
+    }
+    if (model.engine === 'flux')
+      for (const n of nodes)
+        if (n.spec.source?.kind === model.flux.sourceRef.kind && n.metadata.name === model.flux.sourceRef.name)
+          this.report(n, 'metadata.name', `collides with the cluster's Flux source ${model.flux.sourceRef.kind}/${n.metadata.name}`, Reason.Duplicate);
+  }
+
+  private checkDuplicateObjects(bundles: Map<string, BundleModel>): void {
+    const seen = new Map<string, ApplicationModel>();
+    for (const b of [...bundles.values()].sort((x, y) => cmp(x.name, y.name)))
+      for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`)))
+        for (const id of objectIdentities(app, b.targetNamespace)) {
+          if (!id.kind || !id.name) continue;
+          const key = `${id.apiVersion}|${id.kind}|${id.namespace}|${id.name}`;
+          const first = seen.get(key);
+          if (!first) seen.set(key, app);
+          else
+            this.report(
+              app.ref,
+              id.field,
+              `${id.kind} ${id.namespace ? `${id.namespace}/` : ''}${id.name} is also produced by KureApplication ${first.namespace}/${first.name}; one object can have one owner`,
+              Reason.Duplicate,
+            );
+        }
+  }
+}
+
+function applicationModel(a: KureApplication): ApplicationModel {
+  const s = a.spec;
+  const content: ApplicationContent = s.manifests
+    ? { type: 'manifests', manifests: s.manifests }
+    : s.helm
+      ? { type: 'helm', helm: s.helm }
+      : { type: 'workload', workload: s.workload ?? { image: '' } };
+  return { ref: refOf(a), name: a.metadata.name, namespace: a.metadata.namespace ?? '', content, spec: s };
+}
