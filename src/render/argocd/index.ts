@@ -1,0 +1,175 @@
+// Argo CD layout:
+//   apps/kustomization.yaml + apps/<bundle>.yaml   one Application per bundle (app-of-apps children)
+//   bootstrap/                                     (bootstrap) the root Application + kustomization.yaml
+//   nodes/.../<bundle>/                            bundle directories (see bundles.ts)
+import type { BundleModel, ClusterModel } from '../../model/types.js';
+import { argoHelmSource } from '../apps/helm.js';
+import { bundleDirectory, commonMetadataTransformers, writeBundleDirectory } from '../bundles.js';
+import { allBundles } from '../layout.js';
+import {
+  ARGO_API,
+  argoPath,
+  assertUniqueIds,
+  compact,
+  joinPath,
+  kustomization,
+  MANAGED_BY,
+  nonEmpty,
+  toYaml,
+  yamlFileName,
+  type KubeObject,
+} from '../objects.js';
+
+export const FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+export const IN_CLUSTER = 'https://kubernetes.default.svc';
+
+/** wave(b) = 1 + max(wave(dependencies)), 1 without dependencies (gitops-semantics §5). */
+export function syncWaves(bundles: readonly BundleModel[]): Map<string, number> {
+  const byName = new Map(bundles.map((b) => [b.name, b]));
+  const waves = new Map<string, number>();
+  const visiting = new Set<string>();
+  const wave = (name: string): number => {
+    const known = waves.get(name);
+    if (known !== undefined) return known;
+    const bundle = byName.get(name);
+    if (bundle === undefined) throw new Error(`render: dependsOn names an unknown bundle ${JSON.stringify(name)}`);
+    if (visiting.has(name)) throw new Error(`render: dependsOn cycle through bundle ${JSON.stringify(name)}`);
+    visiting.add(name);
+    const w = 1 + bundle.dependsOn.reduce((max, dep) => Math.max(max, wave(dep)), 0);
+    visiting.delete(name);
+    waves.set(name, w);
+    return w;
+  };
+  for (const b of bundles) wave(b.name);
+  return waves;
+}
+
+/** Flux `retryInterval` ≈ Argo CD retry backoff: retry at that period, for ever, on the latest revision. */
+function syncPolicy(bundle: BundleModel, prune: boolean, syncOptions: string[]): Record<string, unknown> {
+  const backoff =
+    bundle.retryInterval === undefined
+      ? { duration: '5s', factor: 2, maxDuration: '3m' }
+      : { duration: bundle.retryInterval, factor: 2, maxDuration: bundle.retryInterval };
+  return compact({
+    automated: bundle.suspend ? undefined : { prune, selfHeal: true },
+    syncOptions: syncOptions.length > 0 ? syncOptions : undefined,
+    retry: { limit: -1, refresh: true, backoff },
+  });
+}
+
+function destination(cluster: ClusterModel, namespace: string | undefined): Record<string, unknown> {
+  const d = cluster.argocd.destination;
+  const target = d.name !== undefined ? { name: d.name } : { server: d.server ?? IN_CLUSTER };
+  return compact({ ...target, namespace });
+}
+
+/** The source(s) of a bundle's Application. */
+function sources(bundle: BundleModel, cluster: ClusterModel, dir: string, hasFiles: boolean): Record<string, unknown> {
+  if (bundle.external !== undefined) {
+    const { source, path } = bundle.external;
+    if (source.kind === 'Bucket') {
+      throw new Error(`render: KureBundle ${bundle.ref.namespace}/${bundle.name}: a Bucket source cannot be used with Argo CD`);
+    }
+    const ref = source.ref ?? {};
+    const meta = bundle.commonMetadata;
+    const labels = nonEmpty({ ...meta?.labels });
+    const annotations = nonEmpty({ ...meta?.annotations });
+    return {
+      source: compact({
+        repoURL: source.url,
+        targetRevision: ref.branch ?? ref.tag ?? ref.semver ?? ref.commit,
+        path: argoPath(path),
+        // No kustomization.yaml of ours here: Argo CD's kustomize overrides (the directory must be a kustomization).
+        kustomize:
+          labels === undefined && annotations === undefined
+            ? undefined
+            : compact({ commonLabels: labels, labelWithoutSelector: labels === undefined ? undefined : true, commonAnnotations: annotations }),
+      }),
+    };
+  }
+  const pathSource = {
+    repoURL: cluster.repository.url,
+    targetRevision: cluster.repository.branch,
+    path: argoPath(joinPath(cluster.repository.path, dir)),
+  };
+  const helm = bundle.applications.flatMap((app) => (app.content.type === 'helm' ? [argoHelmSource(app, app.content.helm)] : []));
+  if (helm.length === 0) return { source: pathSource };
+  return { sources: hasFiles ? [pathSource, ...helm] : helm };
+}
+
+export function argoApplication(
+  bundle: BundleModel,
+  cluster: ClusterModel,
+  wave: number,
+  dir: string,
+  hasFiles: boolean,
+): KubeObject {
+  return {
+    apiVersion: ARGO_API,
+    kind: 'Application',
+    metadata: {
+      name: bundle.name,
+      namespace: cluster.argocd.namespace,
+      labels: { ...MANAGED_BY },
+      annotations: { [SYNC_WAVE]: String(wave) },
+      finalizers: [FINALIZER],
+    },
+    spec: {
+      project: cluster.argocd.project,
+      destination: destination(cluster, bundle.targetNamespace),
+      ...sources(bundle, cluster, dir, hasFiles),
+      syncPolicy: syncPolicy(bundle, bundle.prune, bundle.targetNamespace === undefined ? [] : ['CreateNamespace=true']),
+    },
+  };
+}
+
+/** The app-of-apps root: syncs `<repository.path>/apps` into argocd.namespace of the Argo CD cluster itself. */
+export function rootApplication(cluster: ClusterModel): KubeObject {
+  return {
+    apiVersion: ARGO_API,
+    kind: 'Application',
+    metadata: { name: cluster.name, namespace: cluster.argocd.namespace, labels: { ...MANAGED_BY }, finalizers: [FINALIZER] },
+    spec: {
+      project: cluster.argocd.project,
+      destination: { server: IN_CLUSTER, namespace: cluster.argocd.namespace },
+      source: {
+        repoURL: cluster.repository.url,
+        targetRevision: cluster.repository.branch,
+        path: argoPath(joinPath(cluster.repository.path, 'apps')),
+      },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        retry: { limit: -1, refresh: true, backoff: { duration: '5s', factor: 2, maxDuration: '3m' } },
+      },
+    },
+  };
+}
+
+export function renderArgo(cluster: ClusterModel, tree: Map<string, string>): void {
+  const bundles = allBundles(cluster);
+  const waves = syncWaves(bundles);
+  const apps = new Map<string, KubeObject>();
+  for (const bundle of bundles) {
+    const directory = bundleDirectory(bundle, cluster);
+    const hasHelm = bundle.applications.some((a) => a.content.type === 'helm');
+    // A bundle made only of Helm applications needs no directory; an empty one still gets an
+    // (empty) directory so that its Application has a source.
+    const writeDir = bundle.external === undefined && (directory.files.size > 0 || !hasHelm);
+    if (writeDir) writeBundleDirectory(tree, directory, commonMetadataTransformers(bundle));
+    const app = argoApplication(bundle, cluster, waves.get(bundle.name) as number, directory.dir, writeDir);
+    apps.set(yamlFileName(bundle.name, 'application'), app);
+  }
+  for (const [file, app] of apps) tree.set(`apps/${file}`, toYaml([app]));
+  tree.set('apps/kustomization.yaml', toYaml([kustomization([...apps.keys()])]));
+
+  const all = [...apps.values()];
+  if (cluster.bootstrap) {
+    const root = rootApplication(cluster);
+    all.push(root);
+    const file = yamlFileName(cluster.name, 'application');
+    tree.set(`bootstrap/${file}`, toYaml([root]));
+    tree.set('bootstrap/kustomization.yaml', toYaml([kustomization([file])]));
+  }
+  assertUniqueIds(all, `KureCluster ${cluster.ref.namespace}/${cluster.name}: Argo CD Applications`);
+}

@@ -1,0 +1,114 @@
+// Flux layout:
+//   kustomization.yaml                 resources: [flux, flux-system?] — the root applies Flux objects only
+//   flux/kustomization.yaml            every file below
+//   flux/sources/<node>.yaml           node sources
+//   flux/kustomizations/<bundle>.yaml  one Kustomization per bundle
+//   flux-system/                       (bootstrap) gotk-sync.yaml + kustomization.yaml
+//   nodes/.../<bundle>/                bundle directories (see bundles.ts)
+import type { BundleModel, ClusterModel } from '../../model/types.js';
+import { bundleDirectory, writeBundleDirectory } from '../bundles.js';
+import { allBundles, allNodes } from '../layout.js';
+import {
+  assertUniqueIds,
+  compact,
+  FLUX_KUSTOMIZE_API,
+  FLUX_SOURCE_API,
+  fluxPath,
+  joinPath,
+  kustomization,
+  MANAGED_BY,
+  nonEmpty,
+  toYaml,
+  type KubeObject,
+} from '../objects.js';
+import { fluxSource } from './sources.js';
+
+export function fluxKustomization(bundle: BundleModel, cluster: ClusterModel, dir: string): KubeObject {
+  const sourceRef =
+    bundle.external === undefined
+      ? { kind: cluster.flux.sourceRef.kind, name: cluster.flux.sourceRef.name }
+      : { kind: bundle.external.source.kind, name: bundle.external.node };
+  const path = bundle.external === undefined ? fluxPath(joinPath(cluster.repository.path, dir)) : fluxPath(bundle.external.path);
+  const meta = bundle.commonMetadata;
+  return {
+    apiVersion: FLUX_KUSTOMIZE_API,
+    kind: 'Kustomization',
+    metadata: { name: bundle.name, namespace: cluster.flux.namespace, labels: { ...MANAGED_BY } },
+    spec: compact({
+      interval: bundle.interval,
+      retryInterval: bundle.retryInterval,
+      timeout: bundle.timeout,
+      path,
+      prune: bundle.prune,
+      wait: bundle.wait,
+      sourceRef,
+      dependsOn: bundle.dependsOn.length > 0 ? bundle.dependsOn.map((name) => ({ name })) : undefined,
+      targetNamespace: bundle.targetNamespace,
+      commonMetadata:
+        meta === undefined
+          ? undefined
+          : nonEmpty(compact({ labels: nonEmpty({ ...meta.labels }), annotations: nonEmpty({ ...meta.annotations }) })),
+      suspend: bundle.suspend ? true : undefined,
+    }),
+  };
+}
+
+/** `flux bootstrap`'s gotk-sync.yaml: the cluster's GitRepository and the root Kustomization. */
+export function gotkSync(cluster: ClusterModel): KubeObject[] {
+  const { namespace, sourceRef } = cluster.flux;
+  if (sourceRef.kind !== 'GitRepository') {
+    throw new Error(
+      `render: KureCluster ${cluster.ref.namespace}/${cluster.name}: bootstrap needs gitops.flux.sourceRef.kind GitRepository, not ${sourceRef.kind}`,
+    );
+  }
+  return [
+    {
+      apiVersion: FLUX_SOURCE_API,
+      kind: 'GitRepository',
+      metadata: { name: sourceRef.name, namespace },
+      spec: {
+        interval: '1m0s',
+        ref: { branch: cluster.repository.branch },
+        secretRef: { name: sourceRef.name },
+        url: cluster.repository.url,
+      },
+    },
+    {
+      apiVersion: FLUX_KUSTOMIZE_API,
+      kind: 'Kustomization',
+      metadata: { name: sourceRef.name, namespace },
+      spec: {
+        interval: '10m0s',
+        path: fluxPath(cluster.repository.path),
+        prune: true,
+        sourceRef: { kind: 'GitRepository', name: sourceRef.name },
+      },
+    },
+  ];
+}
+
+export function renderFlux(cluster: ClusterModel, tree: Map<string, string>): void {
+  const fluxFiles = new Map<string, KubeObject>();
+  for (const node of allNodes(cluster)) {
+    if (node.source !== undefined) fluxFiles.set(`sources/${node.name}.yaml`, fluxSource(node, node.source, cluster));
+  }
+  for (const bundle of allBundles(cluster)) {
+    const directory = bundleDirectory(bundle, cluster);
+    if (bundle.external === undefined) writeBundleDirectory(tree, directory);
+    fluxFiles.set(`kustomizations/${bundle.name}.yaml`, fluxKustomization(bundle, cluster, directory.dir));
+  }
+  const rootObjects: KubeObject[] = [...fluxFiles.values()];
+  for (const [file, object] of fluxFiles) tree.set(`flux/${file}`, toYaml([object]));
+  tree.set('flux/kustomization.yaml', toYaml([kustomization([...fluxFiles.keys()])]));
+
+  const root = ['flux'];
+  if (cluster.bootstrap) {
+    const sync = gotkSync(cluster);
+    rootObjects.push(...sync);
+    tree.set('flux-system/gotk-sync.yaml', toYaml(sync));
+    tree.set('flux-system/kustomization.yaml', toYaml([kustomization(['gotk-sync.yaml'])]));
+    root.push('flux-system');
+  }
+  assertUniqueIds(rootObjects, `KureCluster ${cluster.ref.namespace}/${cluster.name}: Flux objects`);
+  tree.set('kustomization.yaml', toYaml([kustomization(root)]));
+}
