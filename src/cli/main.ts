@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The `kure` command: dispatches subcommands. Exit codes: 0 success, 1 invalid input, 2 usage error.
+import { parseArgs } from 'node:util';
+import { runDiff, runRender, runValidate, stdio, type Io } from './render.js';
+import { VERSION as KURE_VERSION } from './version.js';
+
+const USAGE = `kure — GitOps generator for Kubernetes (Flux and Argo CD)
+
+Usage:
+  kure render   -f PATH... [-o DIR]   validate Kure resources and write each cluster's tree under DIR/<repository.path>
+  kure validate -f PATH...            validate only; print every problem
+  kure diff     -f PATH... [-o DIR]   list files that render would add (+), change (~) or remove (-); exit 3 when any
+  kure controller [flags]             run the operator (see kure controller --help)
+  kure version
+
+PATH is a YAML file (multi-document), a directory (read recursively) or - for stdin. DIR defaults to '.'.
+Exit codes: 0 success, 1 invalid input (every problem is printed as "Kind namespace/name: field: message"
+and nothing is written), 2 usage error, 3 differences found (diff).`;
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'render':
+    case 'validate':
+    case 'diff': {
+      let values;
+      try {
+        ({ values } = parseArgs({
+          args: rest,
+          options: {
+            filename: { type: 'string', short: 'f', multiple: true },
+            output: { type: 'string', short: 'o', default: '.' },
+            help: { type: 'boolean', short: 'h' },
+          },
+          allowPositionals: false,
+        }));
+      } catch (e) {
+        io.err(`kure ${command}: ${(e as Error).message}\n\n${USAGE}`);
+        return 2;
+      }
+      if (values.help) return io.out(USAGE), 0;
+      const files = values.filename ?? [];
+      if (files.length === 0) {
+        io.err(`kure ${command}: at least one -f PATH is required\n\n${USAGE}`);
+        return 2;
+      }
+      try {
+        if (command === 'render') return runRender(files, values.output, io);
+        if (command === 'validate') return runValidate(files, io);
+        return runDiff(files, values.output, io);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        if (err.code === 'ENOENT') {
+          io.err(`kure ${command}: ${err.path ?? 'input'}: no such file or directory`);
+          return 2;
+        }
+        throw e;
+      }
+    }
+    case 'controller': {
+      const specifier = './controller.js';
+      const { runController } = (await import(specifier)) as { runController: (argv: string[]) => Promise<number> };
+      return runController(rest);
+    }
+    case 'version':
+    case '--version':
+      io.out(KURE_VERSION);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(USAGE);
+      return 0;
+    default:
+      io.err(`kure: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Run when executed directly (bin or `node dist/src/cli/main.js`), not when imported by tests.
+const invoked = process.argv[1] ?? '';
+if (/[\\/](main\.js|kure)$/.test(invoked)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`kure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

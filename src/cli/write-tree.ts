@@ -1,0 +1,52 @@
+// The directory sink of `kure render`: replaces DIR/<repository.path> with the rendered tree.
+// Each cluster's tree is written to a temporary sibling first and swapped in with renames, so a
+// failure part-way leaves the previous output intact and no stale files survive.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { FileTree } from '../model/types.js';
+
+export function writeTree(dir: string, tree: FileTree): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const staging = `${dir}.kure-tmp-${process.pid}`;
+  const old = `${dir}.kure-old-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const [path, content] of tree) {
+      const file = join(staging, ...path.split('/'));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, content);
+    }
+    mkdirSync(staging, { recursive: true });
+    const existed = exists(dir);
+    if (existed) renameSync(dir, old);
+    renameSync(staging, dir);
+    if (existed) rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Reads a directory back into a FileTree (for `kure diff`). Missing directory → empty tree. */
+export function readTree(dir: string): FileTree {
+  const tree: FileTree = new Map();
+  if (!exists(dir)) return tree;
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d).sort()) {
+      const p = join(d, entry);
+      if (statSync(p).isDirectory()) walk(p);
+      else tree.set(relative(dir, p).split(sep).join('/'), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return tree;
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
