@@ -133,11 +133,13 @@ class Assembler {
       return;
     }
     this.byKey.set(key, r);
-    let ok = true;
-    if (!isName(r.metadata.name)) (ok = false), this.report(r, 'metadata.name', NAME_MESSAGE);
-    if (!isName(r.metadata.namespace)) (ok = false), this.report(r, 'metadata.namespace', NAME_MESSAGE);
-    for (const e of checkShape(SPEC_SCHEMA[r.kind], r.spec, 'spec')) (ok = false), this.report(r, e.field, e.message);
-    if (!ok) this.malformed.add(key);
+    const errors = [
+      ...(isName(r.metadata.name) ? [] : [{ field: 'metadata.name', message: NAME_MESSAGE }]),
+      ...(isName(r.metadata.namespace) ? [] : [{ field: 'metadata.namespace', message: NAME_MESSAGE }]),
+      ...checkShape(SPEC_SCHEMA[r.kind], r.spec, 'spec'),
+    ];
+    for (const e of errors) this.report(r, e.field, e.message);
+    if (errors.length > 0) this.malformed.add(key);
   }
 
   // ------------------------------------------------------------------ per-kind rules the schema cannot say
