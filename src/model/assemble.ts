@@ -237,12 +237,12 @@ class Assembler {
       chain.push(node);
       const ns: string = node.metadata.namespace ?? '';
       const spec = node.spec as Partial<KureNode['spec']> | undefined;
-      if (spec?.clusterRef && typeof spec.clusterRef.name === 'string') {
+      if (spec?.clusterRef && isName(spec.clusterRef.name)) {
         const cluster = this.get<KureCluster>('KureCluster', ns, spec.clusterRef.name);
         if (!cluster) this.report(node, 'spec.clusterRef.name', `KureCluster ${ns}/${spec.clusterRef.name} not found`, Reason.NotFound);
         return this.settle(chain, cluster && !this.malformed.has(refKey(refOf(cluster))) ? refKey(refOf(cluster)) : undefined);
       }
-      if (!spec?.parentRef || typeof spec.parentRef.name !== 'string') return this.settle(chain, undefined);
+      if (!spec?.parentRef || !isName(spec.parentRef.name)) return this.settle(chain, undefined);
       const parent: KureNode | undefined = this.get<KureNode>('KureNode', ns, spec.parentRef.name);
       if (!parent) {
         this.report(node, 'spec.parentRef.name', `KureNode ${ns}/${spec.parentRef.name} not found`, Reason.NotFound);
@@ -266,7 +266,7 @@ class Assembler {
 
   private bundleCluster(b: KureBundle): void {
     const name = (b.spec as Partial<KureBundle['spec']> | undefined)?.nodeRef?.name;
-    if (typeof name !== 'string') return;
+    if (!isName(name)) return;
     const ns = b.metadata.namespace ?? '';
     const node = this.get<KureNode>('KureNode', ns, name);
     if (!node) return this.report(b, 'spec.nodeRef.name', `KureNode ${ns}/${name} not found`, Reason.NotFound);
@@ -276,7 +276,7 @@ class Assembler {
 
   private applicationCluster(a: KureApplication): void {
     const ref = (a.spec as Partial<KureApplication['spec']> | undefined)?.bundleRef;
-    if (typeof ref?.name !== 'string') return;
+    if (!isName(ref?.name) || (ref.namespace !== undefined && !isName(ref.namespace))) return;
     const own = a.metadata.namespace ?? '';
     const ns = ref.namespace ?? own;
     const bundle = this.get<KureBundle>('KureBundle', ns, ref.name);
@@ -383,6 +383,7 @@ class Assembler {
       return undefined;
     };
 
+    const sourceOf = new Map<string, string>();
     for (const b of bundles) {
       const node = nodeModels.get(b.spec.nodeRef.name);
       if (!node) continue;
@@ -393,6 +394,7 @@ class Assembler {
         this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
       if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
         this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
+      if (src) sourceOf.set(b.metadata.name, src.metadata.name);
       const bp = b.spec.path !== undefined ? normalizeRepoPath(b.spec.path) : undefined;
       const bm: BundleModel = {
         ref: refOf(b),
@@ -421,11 +423,12 @@ class Assembler {
       const ref = a.spec.bundleRef;
       const bundle = bundleModels.get(ref.name);
       if (!bundle || this.notAllowed.has(refKey(refOf(a)))) continue;
-      if (bundle.external) {
+      const src = sourceOf.get(bundle.name);
+      if (src) {
         this.report(
           a,
           'spec.bundleRef',
-          `KureBundle ${bundle.ref.namespace}/${bundle.name} takes its content from the source of node ${bundle.external.node} and cannot carry applications`,
+          `KureBundle ${bundle.ref.namespace}/${bundle.name} takes its content from the source of node ${src} and cannot carry applications`,
         );
         continue;
       }
