@@ -165,6 +165,10 @@ class Assembler {
           if (ms !== undefined && (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS))
             this.report(r, `spec.${f}`, `must be between 1s and 24h (got ${JSON.stringify(value)})`);
         }
+        (r.spec.dependsOn ?? []).forEach((d, i) => {
+          if (d.name === r.metadata.name)
+            this.report(r, `spec.dependsOn[${i}].name`, 'a bundle cannot depend on itself', Reason.DependencyCycle);
+        });
         if (r.spec.path !== undefined) {
           const p = normalizeRepoPath(r.spec.path);
           if ('error' in p) this.report(r, 'spec.path', p.error);
@@ -454,8 +458,7 @@ class Assembler {
     for (const b of bundles)
       (b.spec.dependsOn ?? []).forEach((d, i) => {
         const field = `spec.dependsOn[${i}].name`;
-        if (d.name === b.metadata.name) return this.report(b, field, 'a bundle cannot depend on itself', Reason.DependencyCycle);
-        if (inCluster.has(d.name)) return;
+        if (d.name === b.metadata.name || inCluster.has(d.name)) return;
         const other = this.get<KureBundle>('KureBundle', ns, d.name);
         if (!other) return this.report(b, field, `KureBundle ${ns}/${d.name} not found`, Reason.NotFound);
         const otherCluster = this.clusterOf.get(refKey(refOf(other)))?.split('/').slice(1).join('/');
