@@ -39,7 +39,7 @@ export function parseResources(file: string, text: string): ReadResult {
     return `${file}:${line}:${col}`;
   };
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const start = doc.range?.[0] ?? 0;
+    const start = doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) result.errors.push(`${at(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
       continue;
