@@ -1,0 +1,181 @@
+// The controller's narrow view of the API server. The reconciler, events and leader election talk
+// to these interfaces (fakes in unit tests); KubeApi implements them with @kubernetes/client-node.
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type EventsV1Event,
+  type V1Lease,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import { GROUP, VERSION, type KureKind, type KureResource } from '../api/schema.js';
+import { KINDS } from '../api/kinds.js';
+import type { ListResult, WatchFn } from './informers.js';
+
+export interface SecretData {
+  /** Decoded values (from base64 `data`, or `stringData` if a fake supplies it). */
+  [key: string]: string;
+}
+
+/** Writes of the reconciler. */
+export interface KureWriter {
+  /** Merge-patches the status subresource. Missing object: resolves quietly. */
+  patchStatus(kind: KureKind, namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
+  /** Sets metadata.finalizers (optimistic: fails with 409 when resourceVersion moved). */
+  setFinalizers(kind: KureKind, namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<void>;
+  /** Reads a Secret directly (cache miss); undefined when it does not exist. */
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+}
+
+export interface EventWriter {
+  createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
+  patchEventSeries(namespace: string, name: string, series: { count: number; lastObservedTime: Date }): Promise<void>;
+}
+
+export interface LeaseClient {
+  readLease(namespace: string, name: string): Promise<V1Lease | undefined>;
+  createLease(namespace: string, lease: V1Lease): Promise<V1Lease>;
+  replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
+}
+
+export function statusCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown } | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+export function decodeSecret(secret: V1Secret | undefined): SecretData | undefined {
+  if (!secret) return undefined;
+  const out: SecretData = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries((secret as { stringData?: Record<string, string> }).stringData ?? {})) out[k] = v;
+  return out;
+}
+
+export function loadKubeConfig(kubeconfig?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfig) kc.loadFromFile(kubeconfig);
+  else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, then in-cluster
+  return kc;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class KubeApi implements KureWriter, EventWriter, LeaseClient {
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  readonly events: EventsV1Api;
+  readonly coordination: CoordinationV1Api;
+  private readonly watcher: Watch;
+
+  constructor(
+    readonly kc: KubeConfig,
+    /** Client-side inactivity limit of a watch stream; a backstop behind the server-side timeout. */
+    watchInactivityMs = 330_000,
+  ) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.events = kc.makeApiClient(EventsV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(kc);
+    // client-node aborts a watch after 30 s without data; we want the server-side timeout to close
+    // watches and this timer only to catch dead streams. The field is private in the typings.
+    (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = watchInactivityMs;
+  }
+
+  readonly watch: WatchFn = (path, params, callback, done) => this.watcher.watch(path, params, callback, done);
+
+  kurePath(kind: KureKind, namespace?: string): string {
+    const plural = KINDS[kind].plural;
+    return namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}` : `/apis/${GROUP}/${VERSION}/${plural}`;
+  }
+
+  secretPath(namespace?: string): string {
+    return namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets';
+  }
+
+  async listKure(kind: KureKind, namespace?: string): Promise<ListResult<KureResource>> {
+    const plural = KINDS[kind].plural;
+    const list = (
+      namespace
+        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
+    ) as { items?: KureResource[]; metadata?: { resourceVersion?: string } };
+    const items = (list.items ?? []).map((i) => ({ ...i, apiVersion: `${GROUP}/${VERSION}`, kind }) as KureResource);
+    return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  async listSecrets(namespace?: string): Promise<ListResult<V1Secret>> {
+    const list = namespace ? await this.core.listNamespacedSecret({ namespace }) : await this.core.listSecretForAllNamespaces();
+    return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  async patchStatus(kind: KureKind, namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: KINDS[kind].plural, name, body: { status }, fieldManager: 'kure-controller' },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCode(err) === 404) return;
+      throw err;
+    }
+  }
+
+  async setFinalizers(kind: KureKind, namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<void> {
+    const metadata: Record<string, unknown> = { finalizers: finalizers.length ? finalizers : null };
+    if (resourceVersion) metadata.resourceVersion = resourceVersion;
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: KINDS[kind].plural, name, body: { metadata }, fieldManager: 'kure-controller' },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusCode(err) === 404) return;
+      throw err;
+    }
+  }
+
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ namespace, name });
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {
+    return this.events.createNamespacedEvent({ namespace, body: event });
+  }
+
+  async patchEventSeries(namespace: string, name: string, series: { count: number; lastObservedTime: Date }): Promise<void> {
+    await this.events.patchNamespacedEvent(
+      { namespace, name, body: { series: { count: series.count, lastObservedTime: series.lastObservedTime.toISOString() } } },
+      mergePatch,
+    );
+  }
+
+  async readLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    try {
+      return await this.coordination.readNamespacedLease({ namespace, name });
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.createNamespacedLease({ namespace, body: lease });
+  }
+
+  replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.replaceNamespacedLease({ namespace, name, body: lease });
+  }
+}

@@ -1,0 +1,217 @@
+// A rate-limited work queue keyed by cluster key, after client-go's workqueue:
+// - de-duplication: a key is queued at most once, however often it is added;
+// - at most one in-flight reconcile per key: a key added while it is processed is queued again
+//   only when that reconcile is done;
+// - a settle window: add() makes a key ready only after `settleMs` without further adds (trailing
+//   debounce), but never later than `maxSettleMs` after the first add, so bulk applies batch up;
+// - per-key exponential backoff on failure (5 ms doubling to 1,000 s, controller-runtime's defaults),
+//   reset with forget() after a success.
+
+export interface WorkQueueOptions {
+  settleMs?: number;
+  maxSettleMs?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called whenever the number of waiting + ready keys changes (the depth gauge). */
+  onDepthChange?: (depth: number) => void;
+}
+
+interface Waiting {
+  first: number;
+  due: number;
+  timer: NodeJS.Timeout;
+}
+
+export class ExponentialBackoff {
+  private readonly failures = new Map<string, number>();
+  constructor(
+    readonly baseDelayMs = 5,
+    readonly maxDelayMs = 1_000_000,
+  ) {}
+
+  /** The delay before the next retry of `key`, and counts one more failure. */
+  when(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const delay = this.baseDelayMs * 2 ** Math.min(n, 62);
+    return Math.min(delay, this.maxDelayMs);
+  }
+
+  numRequeues(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+export class WorkQueue {
+  private readonly settleMs: number;
+  private readonly maxSettleMs: number;
+  private readonly backoff: ExponentialBackoff;
+  private readonly onDepthChange: ((depth: number) => void) | undefined;
+
+  private readonly ready: string[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly waiting = new Map<string, Waiting>();
+  private getters: ((key: string | undefined) => void)[] = [];
+  private shuttingDown = false;
+  private lastDepth = -1;
+
+  constructor(options: WorkQueueOptions = {}) {
+    this.settleMs = options.settleMs ?? 0;
+    this.maxSettleMs = Math.max(options.maxSettleMs ?? this.settleMs * 10, this.settleMs);
+    this.backoff = new ExponentialBackoff(options.baseDelayMs ?? 5, options.maxDelayMs ?? 1_000_000);
+    this.onDepthChange = options.onDepthChange;
+  }
+
+  /** Marks `key` as changed: it becomes ready after the settle window. */
+  add(key: string): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) return; // already queued (or re-queued after the in-flight run)
+    if (this.settleMs <= 0) return this.addNow(key);
+    const now = Date.now();
+    const entry = this.waiting.get(key);
+    const first = entry?.first ?? now;
+    this.schedule(key, first, Math.min(now + this.settleMs, first + this.maxSettleMs));
+  }
+
+  /** Makes `key` ready after `delayMs` (no settle); an earlier pending time wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) return this.addNow(key);
+    if (this.dirty.has(key) && !this.processing.has(key)) return;
+    const now = Date.now();
+    const entry = this.waiting.get(key);
+    if (entry && entry.due <= now + delayMs) return;
+    this.schedule(key, entry?.first ?? now, now + delayMs);
+  }
+
+  /** Re-queues `key` after its next backoff delay; returns that delay. */
+  addRateLimited(key: string): number {
+    const delay = this.backoff.when(key);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  /** Resets the backoff of `key` (after a successful reconcile). */
+  forget(key: string): void {
+    this.backoff.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.backoff.numRequeues(key);
+  }
+
+  /** Waits for the next ready key; undefined once the queue is shut down. */
+  get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.ready.shift();
+    if (key !== undefined) {
+      this.take(key);
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  /** Must be called when the reconcile of a key obtained from get() has finished. */
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
+  }
+
+  /** Wakes every waiting get() with undefined, without shutting down (workers stopping). */
+  releaseGetters(): void {
+    const getters = this.getters;
+    this.getters = [];
+    for (const g of getters) g(undefined);
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    this.waiting.clear();
+    this.ready.length = 0;
+    this.dirty.clear();
+    const getters = this.getters;
+    this.getters = [];
+    for (const g of getters) g(undefined);
+    this.depthChanged();
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Keys ready or settling (not counting in-flight ones). */
+  depth(): number {
+    return this.ready.length + this.waiting.size;
+  }
+
+  isProcessing(key: string): boolean {
+    return this.processing.has(key);
+  }
+
+  inFlight(): number {
+    return this.processing.size;
+  }
+
+  /** Keys waiting for their settle/backoff delay (for tests and debugging). */
+  pending(): string[] {
+    return [...this.waiting.keys()];
+  }
+
+  private schedule(key: string, first: number, due: number): void {
+    const entry = this.waiting.get(key);
+    if (entry) clearTimeout(entry.timer);
+    const timer = setTimeout(() => this.fire(key), Math.max(0, due - Date.now()));
+    timer.unref?.();
+    this.waiting.set(key, { first, due, timer });
+    this.depthChanged();
+  }
+
+  private fire(key: string): void {
+    this.waiting.delete(key);
+    this.addNow(key);
+  }
+
+  private addNow(key: string): void {
+    if (this.shuttingDown) return;
+    const entry = this.waiting.get(key);
+    if (entry) {
+      clearTimeout(entry.timer);
+      this.waiting.delete(key);
+    }
+    if (this.dirty.has(key)) return this.depthChanged();
+    this.dirty.add(key);
+    if (this.processing.has(key)) return this.depthChanged();
+    this.push(key);
+  }
+
+  private push(key: string): void {
+    const getter = this.getters.shift();
+    if (getter) {
+      this.take(key);
+      getter(key);
+    } else {
+      this.ready.push(key);
+    }
+    this.depthChanged();
+  }
+
+  private take(key: string): void {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    this.depthChanged();
+  }
+
+  private depthChanged(): void {
+    const d = this.depth();
+    if (d !== this.lastDepth) {
+      this.lastDepth = d;
+      this.onDepthChange?.(d);
+    }
+  }
+}

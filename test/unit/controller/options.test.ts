@@ -1,0 +1,97 @@
+import { FLAGS, UsageError, helpText, parseListenAddress, parseOptions } from '../../../src/controller/options.js';
+import { parseDuration } from '../../../src/controller/duration.js';
+
+const sources = (env: Record<string, string> = {}, nsFile?: string) => ({ env, readNamespaceFile: () => nsFile, randomSuffix: () => 'abc' });
+const opts = (argv: string[], env: Record<string, string> = {}, nsFile?: string) => {
+  const r = parseOptions(argv, sources(env, nsFile));
+  if (r.help) throw new Error('help');
+  return r.options;
+};
+
+describe('parseOptions', () => {
+  it('has the documented defaults', () => {
+    const o = opts([]);
+    expect(o).toMatchObject({
+      namespaces: [],
+      metricsAddr: ':8080',
+      leaderElect: true,
+      leaderElectionNamespace: 'default',
+      leaderElectionId: 'kure-controller-leader',
+      logLevel: 'info',
+      resyncPeriodMs: 600_000,
+      settleMs: 500,
+      concurrency: 4,
+      watchTimeoutSeconds: 300,
+    });
+    expect(o.kubeconfig).toBeUndefined();
+    expect(o.gitCacheDir).toMatch(/kure-git-cache$/);
+    expect(o.identity).toMatch(/-abc$/);
+  });
+
+  it('takes the lease namespace from POD_NAMESPACE, else the service-account file, else default', () => {
+    expect(opts([], { POD_NAMESPACE: 'kure-system' }, 'sa-ns').leaderElectionNamespace).toBe('kure-system');
+    expect(opts([], {}, 'sa-ns').leaderElectionNamespace).toBe('sa-ns');
+    expect(opts([]).leaderElectionNamespace).toBe('default');
+  });
+
+  it('reads env vars and lets flags win', () => {
+    const env = { KUBECONFIG: '/env/kc', KURE_NAMESPACES: 'a, b', KURE_SETTLE: '2s', KURE_LEADER_ELECT: 'false', KURE_LOG_LEVEL: 'debug' };
+    expect(opts([], env)).toMatchObject({ kubeconfig: '/env/kc', namespaces: ['a', 'b'], settleMs: 2000, leaderElect: false, logLevel: 'debug' });
+    expect(opts(['--kubeconfig', '/flag/kc', '--settle=100ms', '--leader-elect'], env)).toMatchObject({ kubeconfig: '/flag/kc', settleMs: 100, leaderElect: true });
+  });
+
+  it('parses every flag form', () => {
+    const o = opts([
+      '--namespaces=a,b', '--namespaces', 'c', '--metrics-addr', '127.0.0.1:0', '--no-leader-elect',
+      '--leader-election-namespace', 'x', '--log-level=warn', '--git-cache-dir', '/tmp/g', '--resync-period', '1h30m',
+      '--concurrency', '8', '--watch-timeout', '90s', '--max-settle', '3s',
+    ]);
+    expect(o).toMatchObject({
+      namespaces: ['a', 'b', 'c'], metricsAddr: '127.0.0.1:0', leaderElect: false, leaderElectionNamespace: 'x', logLevel: 'warn',
+      gitCacheDir: '/tmp/g', resyncPeriodMs: 5_400_000, concurrency: 8, watchTimeoutSeconds: 90, maxSettleMs: 3000,
+    });
+    expect(opts(['--leader-elect=false']).leaderElect).toBe(false);
+  });
+
+  it('rejects bad input with a UsageError that names the flag', () => {
+    const bad = (argv: string[], env: Record<string, string> = {}) => () => parseOptions(argv, sources(env));
+    expect(bad(['--nope'])).toThrow(UsageError);
+    expect(bad(['--nope'])).toThrow(/unknown flag --nope/);
+    expect(bad(['--settle', 'soon'])).toThrow(/--settle: invalid duration/);
+    expect(bad(['--concurrency', '0'])).toThrow(/--concurrency/);
+    expect(bad(['--kubeconfig'])).toThrow(/needs a value/);
+    expect(bad(['--log-level', 'loud'])).toThrow(/--log-level/);
+    expect(bad(['--metrics-addr', 'eight'])).toThrow(/--metrics-addr/);
+    expect(bad(['stray'])).toThrow(/unexpected argument/);
+    expect(bad([], { KURE_CONCURRENCY: 'x' })).toThrow(/\$KURE_CONCURRENCY/);
+  });
+
+  it('recognises --help', () => {
+    expect(parseOptions(['--settle', '1s', '--help'], sources())).toEqual({ help: true });
+    expect(parseOptions(['-h'], sources())).toEqual({ help: true });
+  });
+
+  it('documents every flag and env var in --help', () => {
+    const text = helpText();
+    for (const f of FLAGS) {
+      expect(text).toContain(`--${f.flag}`);
+      for (const e of f.env ?? []) expect(text).toContain(`$${e}`);
+    }
+  });
+});
+
+describe('parseDuration / parseListenAddress', () => {
+  it('parses Go durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('0')).toBe(0);
+    expect(() => parseDuration('10')).toThrow();
+  });
+  it('parses listen addresses', () => {
+    expect(parseListenAddress(':8080')).toEqual({ port: 8080 });
+    expect(parseListenAddress('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseListenAddress('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
+  });
+});
