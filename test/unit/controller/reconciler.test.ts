@@ -1,0 +1,205 @@
+import pino from 'pino';
+import type { KureResource } from '../../../src/api/schema.js';
+import { DETACHED_KEY, Reconciler } from '../../../src/controller/reconciler.js';
+import { FINALIZER } from '../../../src/controller/finalizer.js';
+import { clusterKeyFor, isRelevantUpdate } from '../../../src/controller/cache.js';
+import { assemble, isRenderable } from '../../../src/model/assemble.js';
+import { render } from '../../../src/render/index.js';
+import { FakeCache, FakeEvents, FakeKube, FakeSink, GitError } from './support/fakes.js';
+
+const NS = 'platform';
+const meta = (name: string, namespace = NS) => ({ name, namespace });
+const cluster = (spec: Record<string, unknown> = {}): KureResource =>
+  ({
+    apiVersion: 'kure.dev/v1alpha1',
+    kind: 'KureCluster',
+    metadata: meta('prod'),
+    spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod', secretRef: { name: 'git' } }, ...spec },
+  }) as KureResource;
+const node = (name: string, ref: Record<string, unknown> = { clusterRef: { name: 'prod' } }): KureResource =>
+  ({ apiVersion: 'kure.dev/v1alpha1', kind: 'KureNode', metadata: meta(name), spec: ref }) as KureResource;
+const bundle = (name: string, nodeName = 'apps', extra: Record<string, unknown> = {}): KureResource =>
+  ({ apiVersion: 'kure.dev/v1alpha1', kind: 'KureBundle', metadata: meta(name), spec: { nodeRef: { name: nodeName }, ...extra } }) as KureResource;
+const app = (name: string, bundleName = 'web', data: Record<string, string> = { a: '1' }, namespace = NS, bundleNs?: string): KureResource =>
+  ({
+    apiVersion: 'kure.dev/v1alpha1',
+    kind: 'KureApplication',
+    metadata: meta(name, namespace),
+    spec: {
+      bundleRef: bundleNs ? { name: bundleName, namespace: bundleNs } : { name: bundleName },
+      manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }],
+    },
+  }) as KureResource;
+
+function setup() {
+  const cache = new FakeCache();
+  const kube = new FakeKube(cache);
+  const sink = new FakeSink();
+  const events = new FakeEvents();
+  const r = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render }, logger: pino({ level: 'silent' }), now: () => new Date('2025-01-01T00:00:00Z') });
+  cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' });
+  cache.put(cluster(), node('apps'), bundle('web'), app('a'), app('b'));
+  return { cache, kube, sink, events, r };
+}
+
+describe('Reconciler', () => {
+  it('adds the finalizer, renders, commits once and marks every member Ready=Rendered', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(res.outcome).toBe('success');
+    expect(cache.get('KureCluster', NS, 'prod')?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(sink.commits).toHaveLength(1);
+    expect(sink.commits[0]!.target).toMatchObject({ url: 'http://git.local/fleet.git', branch: 'main', path: 'clusters/prod', auth: { username: 'kure', password: 'hunter2' } });
+    expect(sink.commits[0]!.message).toMatch(/^kure: render platform\/prod \(\d+ files\)/);
+    for (const [kind, name] of [['KureCluster', 'prod'], ['KureNode', 'apps'], ['KureBundle', 'web'], ['KureApplication', 'a']] as const) {
+      expect(kube.readyOf(kind, NS, name)).toMatchObject({ status: 'True', reason: 'Rendered', observedGeneration: 1 });
+    }
+    expect(cache.get('KureCluster', NS, 'prod')?.status).toMatchObject({ lastCommit: { sha: 'sha1', message: expect.stringMatching(/^kure: render/) } });
+    expect(events.events).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'Committed' }));
+    expect(JSON.stringify([kube.statusWrites, events.events])).not.toContain('hunter2');
+  });
+
+  it('is idempotent: a second reconcile with nothing new makes no commit and no status write', async () => {
+    const { kube, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    const writes = kube.statusWrites.length;
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(res).toMatchObject({ outcome: 'success', commit: { changed: false } });
+    expect(sink.commits).toHaveLength(1);
+    expect(kube.statusWrites.length).toBe(writes);
+  });
+
+  it('a changed application gives one commit touching only its bundle and one status write for it', async () => {
+    const { cache, kube, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    const writes = kube.statusWrites.length;
+    cache.put(app('a', 'web', { a: '2' }));
+    await r.reconcile(`${NS}/prod`);
+    expect(sink.commits).toHaveLength(2);
+    expect(sink.commits[1]!.changedPaths.length).toBeGreaterThan(0);
+    expect(sink.commits[1]!.changedPaths.filter((p) => !p.includes('/web/'))).toEqual([]);
+    expect(kube.statusWrites.slice(writes).map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['KureApplication/a', 'KureCluster/prod']);
+  });
+
+  it('invalid input: nothing pushed, precise reasons on the culprit, ClusterNotReady on the others', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    cache.put(app('c', 'missing-bundle'));
+    cache.put(bundle('broken', 'no-such-node'));
+    cache.put({ ...bundle('cyclic'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic2' }] } } as KureResource);
+    cache.put({ ...bundle('cyclic2'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic' }] } } as KureResource);
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(res.outcome).toBe('invalid');
+    expect(sink.commits).toHaveLength(0);
+    expect(kube.readyOf('KureBundle', NS, 'cyclic')).toMatchObject({ status: 'False', reason: 'DependencyCycle' });
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: expect.stringContaining('KureBundle platform/cyclic') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'ClusterNotReady', message: expect.stringContaining('KureCluster platform/prod') });
+    expect(events.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'DependencyCycle' }));
+    // Orphans (dangling references) get their status from the detached reconcile.
+    await r.reconcile(DETACHED_KEY);
+    expect(kube.readyOf('KureApplication', NS, 'c')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('missing-bundle') });
+    expect(kube.readyOf('KureBundle', NS, 'broken')).toMatchObject({ status: 'False', reason: 'NotFound' });
+  });
+
+  it('leaves out a NotAllowed application, still renders the rest, and says why on the application', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(app('intruder', 'web', { x: '1' }, 'team-b', NS));
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(res.outcome).toBe('success');
+    expect(sink.commits).toHaveLength(1);
+    expect([...sink.remote.values()][0]!.size).toBeGreaterThan(0);
+    expect(JSON.stringify([...sink.remote.values()][0]!.get('clusters/prod/' + 'x') ?? '')).not.toContain('intruder');
+    expect(kube.readyOf('KureApplication', 'team-b', 'intruder')).toMatchObject({ status: 'False', reason: 'NotAllowed' });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('suspend: no push, Suspended everywhere', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(cluster({ suspend: true }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('suspended');
+    expect(sink.commits).toHaveLength(0);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'False', reason: 'Suspended' });
+  });
+
+  it('Git failure: GitError on the cluster, ClusterNotReady on members, backoff; recovery clears it', async () => {
+    const { kube, sink, events, r } = setup();
+    sink.fail = new GitError('network', 'connect ECONNREFUSED http://kure:hunter2@git.local/fleet.git');
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(res).toMatchObject({ outcome: 'error', backoff: true });
+    const ready = kube.readyOf('KureCluster', NS, 'prod');
+    expect(ready).toMatchObject({ status: 'False', reason: 'GitError', message: expect.stringContaining('(network)') });
+    expect(ready?.message).not.toContain('hunter2');
+    expect(kube.readyOf('KureNode', NS, 'apps')).toMatchObject({ status: 'False', reason: 'ClusterNotReady' });
+    expect(events.events.find((e) => e.reason === 'GitError')?.note).not.toContain('hunter2');
+    sink.fail = undefined;
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('a missing or incomplete credentials Secret is a NotFound on the cluster, nothing pushed', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.secrets.clear();
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('Secret platform/git') });
+    cache.putSecret(NS, 'git', { user: 'x' });
+    await r.reconcile(`${NS}/prod`);
+    expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toMatch(/username and password, or token/);
+    cache.putSecret(NS, 'git', { token: 't0k3n' });
+    await r.reconcile(`${NS}/prod`);
+    expect(sink.commits[0]!.target.auth).toEqual({ token: 't0k3n' });
+  });
+
+  it('deletion with deletionPolicy Delete removes the path in one commit, then drops the finalizer', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(cluster({ deletionPolicy: 'Delete' }));
+    await r.reconcile(`${NS}/prod`);
+    cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('deleted');
+    expect(sink.removes).toEqual([expect.objectContaining({ path: 'clusters/prod' })]);
+    expect([...sink.remote.values()][0]!.size).toBe(0);
+    expect(kube.finalizerWrites.at(-1)).toEqual({ name: 'prod', finalizers: [] });
+  });
+
+  it('deletion with Retain leaves Git alone and drops the finalizer; Git failure keeps it', async () => {
+    const { cache, kube, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('deleted');
+    expect(sink.removes).toHaveLength(0);
+    expect(kube.finalizerWrites.at(-1)?.finalizers).toEqual([]);
+
+    const s2 = setup();
+    s2.cache.put(cluster({ deletionPolicy: 'Delete' }));
+    await s2.r.reconcile(`${NS}/prod`);
+    s2.cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = 'now'));
+    s2.sink.fail = new GitError('auth', 'authentication failed');
+    expect((await s2.r.reconcile(`${NS}/prod`)).outcome).toBe('error');
+    expect(s2.cache.get('KureCluster', NS, 'prod')?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(s2.kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'GitError' });
+  });
+
+  it('a missing cluster is skipped', async () => {
+    const { r } = setup();
+    expect((await r.reconcile(`${NS}/nope`)).outcome).toBe('skipped');
+  });
+});
+
+describe('event routing', () => {
+  it('follows references from any member to its cluster', () => {
+    const { cache } = setup();
+    cache.put(node('child', { parentRef: { name: 'apps' } }), bundle('deep', 'child'), app('x', 'deep'), app('lost', 'nowhere'));
+    expect(clusterKeyFor(cache.get('KureApplication', NS, 'x')!, cache)).toBe(`${NS}/prod`);
+    expect(clusterKeyFor(cache.get('KureCluster', NS, 'prod')!, cache)).toBe(`${NS}/prod`);
+    expect(clusterKeyFor(cache.get('KureApplication', NS, 'lost')!, cache)).toBeUndefined();
+    cache.put(node('loop1', { parentRef: { name: 'loop2' } }), node('loop2', { parentRef: { name: 'loop1' } }));
+    expect(clusterKeyFor(cache.get('KureNode', NS, 'loop1')!, cache)).toBeUndefined();
+  });
+
+  it('ignores status-only updates (same generation)', () => {
+    const a = { ...app('a'), metadata: { ...meta('a'), generation: 1 } } as KureResource;
+    expect(isRelevantUpdate('update', { ...a, status: { observedGeneration: 1 } } as KureResource, a)).toBe(false);
+    expect(isRelevantUpdate('update', { ...a, metadata: { ...a.metadata, generation: 2 } } as KureResource, a)).toBe(true);
+    expect(isRelevantUpdate('update', { ...a, metadata: { ...a.metadata, deletionTimestamp: 'x' } } as KureResource, a)).toBe(true);
+    expect(isRelevantUpdate('add', a)).toBe(true);
+  });
+});
