@@ -83,12 +83,21 @@ class Assembler {
   /** Applications attached across namespaces without permission. */
   private readonly notAllowed = new Set<string>();
 
+  private readonly keys = new WeakMap<KureResource, string>();
+
   constructor(private readonly input: readonly KureResource[]) {}
+
+  /** refKey of a resource, computed once: sorting and lookups ask for it many times. */
+  private keyOf(r: KureResource): string {
+    let key = this.keys.get(r);
+    if (key === undefined) this.keys.set(r, (key = refKey(refOf(r))));
+    return key;
+  }
 
   run(): AssembleResult {
     for (const r of this.input) this.index(r);
-    const all = [...this.byKey.values()].sort((a, b) => cmp(refKey(refOf(a)), refKey(refOf(b))));
-    for (const r of all) if (!this.malformed.has(refKey(refOf(r)))) this.checkSpec(r);
+    const all = [...this.byKey.values()].sort((a, b) => cmp(this.keyOf(a), this.keyOf(b)));
+    for (const r of all) if (!this.malformed.has(this.keyOf(r))) this.checkSpec(r);
     this.resolveMembership(all);
     this.checkOverlappingPaths(this.ofKind<KureCluster>('KureCluster'));
 
@@ -120,8 +129,8 @@ class Assembler {
 
   private ofKind<T extends KureResource>(kind: T['kind']): T[] {
     return [...this.byKey.values()]
-      .filter((r): r is T => r.kind === kind && !this.malformed.has(refKey(refOf(r))))
-      .sort((a, b) => cmp(refKey(refOf(a)), refKey(refOf(b))));
+      .filter((r): r is T => r.kind === kind && !this.malformed.has(this.keyOf(r)))
+      .sort((a, b) => cmp(this.keyOf(a), this.keyOf(b)));
   }
 
   // ------------------------------------------------------------------ shape
@@ -136,7 +145,7 @@ class Assembler {
     const errors = [
       ...(isName(r.metadata.name) ? [] : [{ field: 'metadata.name', message: NAME_MESSAGE }]),
       ...(isName(r.metadata.namespace) ? [] : [{ field: 'metadata.namespace', message: NAME_MESSAGE }]),
-      ...checkShape(SPEC_SCHEMA[r.kind], r.spec, 'spec'),
+      ...shapeErrors(r),
     ];
     for (const e of errors) this.report(r, e.field, e.message);
     if (errors.length > 0) this.malformed.add(key);
@@ -214,7 +223,7 @@ class Assembler {
 
   // ------------------------------------------------------------------ references and membership
   private resolveMembership(all: KureResource[]): void {
-    for (const r of all) if (r.kind === 'KureCluster' && !this.malformed.has(refKey(refOf(r)))) this.clusterOf.set(refKey(refOf(r)), refKey(refOf(r)));
+    for (const r of all) if (r.kind === 'KureCluster' && !this.malformed.has(this.keyOf(r))) this.clusterOf.set(this.keyOf(r), this.keyOf(r));
     for (const r of all) if (r.kind === 'KureNode') this.nodeCluster(r);
     for (const r of all) if (r.kind === 'KureBundle') this.bundleCluster(r);
     for (const r of all) if (r.kind === 'KureApplication') this.applicationCluster(r);
@@ -222,19 +231,19 @@ class Assembler {
 
   /** Walks parentRef up to a clusterRef; reports dangling references and cycles once, where they are. */
   private nodeCluster(start: KureNode): string | undefined {
-    const startKey = refKey(refOf(start));
+    const startKey = this.keyOf(start);
     if (this.clusterOf.has(startKey)) return this.clusterOf.get(startKey);
     const chain: KureNode[] = [];
     let node: KureNode | undefined = start;
     while (node) {
-      const key = refKey(refOf(node));
+      const key = this.keyOf(node);
       if (this.clusterOf.has(key)) return this.settle(chain, this.clusterOf.get(key));
-      const seen = chain.findIndex((n) => refKey(refOf(n)) === key);
+      const seen = chain.findIndex((n) => this.keyOf(n) === key);
       if (seen >= 0) {
         const cycle = chain.slice(seen);
         const path = [...cycle, node].map((n) => n.metadata.name).join(' → ');
         for (const n of cycle)
-          if (!this.visited.has(refKey(refOf(n))))
+          if (!this.visited.has(this.keyOf(n)))
             this.report(n, 'spec.parentRef.name', `node parent cycle: ${path}`, Reason.DependencyCycle);
         return this.settle(chain, undefined);
       }
@@ -244,7 +253,7 @@ class Assembler {
       if (spec?.clusterRef && isName(spec.clusterRef.name)) {
         const cluster = this.get<KureCluster>('KureCluster', ns, spec.clusterRef.name);
         if (!cluster) this.report(node, 'spec.clusterRef.name', `KureCluster ${ns}/${spec.clusterRef.name} not found`, Reason.NotFound);
-        return this.settle(chain, cluster && !this.malformed.has(refKey(refOf(cluster))) ? refKey(refOf(cluster)) : undefined);
+        return this.settle(chain, cluster && !this.malformed.has(this.keyOf(cluster)) ? this.keyOf(cluster) : undefined);
       }
       if (!spec?.parentRef || !isName(spec.parentRef.name)) return this.settle(chain, undefined);
       const parent: KureNode | undefined = this.get<KureNode>('KureNode', ns, spec.parentRef.name);
@@ -252,7 +261,7 @@ class Assembler {
         this.report(node, 'spec.parentRef.name', `KureNode ${ns}/${spec.parentRef.name} not found`, Reason.NotFound);
         return this.settle(chain, undefined);
       }
-      if (this.visited.has(refKey(refOf(parent))) && !this.clusterOf.has(refKey(refOf(parent)))) return this.settle(chain, undefined);
+      if (this.visited.has(this.keyOf(parent)) && !this.clusterOf.has(this.keyOf(parent))) return this.settle(chain, undefined);
       node = parent;
     }
     return undefined;
@@ -261,7 +270,7 @@ class Assembler {
   private readonly visited = new Set<string>();
   private settle(chain: KureNode[], cluster: string | undefined): string | undefined {
     for (const n of chain) {
-      const key = refKey(refOf(n));
+      const key = this.keyOf(n);
       this.visited.add(key);
       if (cluster) this.clusterOf.set(key, cluster);
     }
@@ -274,8 +283,8 @@ class Assembler {
     const ns = b.metadata.namespace ?? '';
     const node = this.get<KureNode>('KureNode', ns, name);
     if (!node) return this.report(b, 'spec.nodeRef.name', `KureNode ${ns}/${name} not found`, Reason.NotFound);
-    const cluster = this.clusterOf.get(refKey(refOf(node)));
-    if (cluster) this.clusterOf.set(refKey(refOf(b)), cluster);
+    const cluster = this.clusterOf.get(this.keyOf(node));
+    if (cluster) this.clusterOf.set(this.keyOf(b), cluster);
   }
 
   private applicationCluster(a: KureApplication): void {
@@ -285,10 +294,10 @@ class Assembler {
     const ns = ref.namespace ?? own;
     const bundle = this.get<KureBundle>('KureBundle', ns, ref.name);
     if (!bundle) return this.report(a, 'spec.bundleRef', `KureBundle ${ns}/${ref.name} not found`, Reason.NotFound);
-    const cluster = this.clusterOf.get(refKey(refOf(bundle)));
-    if (cluster) this.clusterOf.set(refKey(refOf(a)), cluster);
+    const cluster = this.clusterOf.get(this.keyOf(bundle));
+    if (cluster) this.clusterOf.set(this.keyOf(a), cluster);
     if (ns !== own && !(bundle.spec.allowedNamespaces ?? []).includes(own)) {
-      this.notAllowed.add(refKey(refOf(a)));
+      this.notAllowed.add(this.keyOf(a));
       this.report(
         a,
         'spec.bundleRef.namespace',
@@ -320,10 +329,10 @@ class Assembler {
 
   // ------------------------------------------------------------------ model
   private buildCluster(c: KureCluster, all: KureResource[]): AssembledCluster {
-    const key = refKey(refOf(c));
-    const members = all.filter((r) => this.clusterOf.get(refKey(refOf(r))) === key);
+    const key = this.keyOf(c);
+    const members = all.filter((r) => this.clusterOf.get(this.keyOf(r)) === key);
     const wellFormed = <T extends KureResource>(kind: T['kind']) =>
-      members.filter((r): r is T => r.kind === kind && !this.malformed.has(refKey(refOf(r))));
+      members.filter((r): r is T => r.kind === kind && !this.malformed.has(this.keyOf(r)));
     const nodes = wellFormed<KureNode>('KureNode');
     const bundles = wellFormed<KureBundle>('KureBundle');
     const apps = wellFormed<KureApplication>('KureApplication');
@@ -426,7 +435,7 @@ class Assembler {
     for (const a of apps) {
       const ref = a.spec.bundleRef;
       const bundle = bundleModels.get(ref.name);
-      if (!bundle || this.notAllowed.has(refKey(refOf(a)))) continue;
+      if (!bundle || this.notAllowed.has(this.keyOf(a))) continue;
       const src = sourceOf.get(bundle.name);
       if (src) {
         this.report(
@@ -461,7 +470,7 @@ class Assembler {
         if (d.name === b.metadata.name || inCluster.has(d.name)) return;
         const other = this.get<KureBundle>('KureBundle', ns, d.name);
         if (!other) return this.report(b, field, `KureBundle ${ns}/${d.name} not found`, Reason.NotFound);
-        const otherCluster = this.clusterOf.get(refKey(refOf(other)))?.split('/').slice(1).join('/');
+        const otherCluster = this.clusterOf.get(this.keyOf(other))?.split('/').slice(1).join('/');
         this.report(
           b,
           field,
@@ -530,6 +539,16 @@ class Assembler {
             );
         }
   }
+}
+
+/** Shape errors per resource object: informer caches hand back the same objects until they change. */
+const shapeCache = new WeakMap<object, ReturnType<typeof checkShape>>();
+function shapeErrors(r: KureResource): ReturnType<typeof checkShape> {
+  const spec = r.spec as object | undefined;
+  if (typeof spec !== 'object' || spec === null) return checkShape(SPEC_SCHEMA[r.kind], spec, 'spec');
+  let errors = shapeCache.get(spec);
+  if (!errors) shapeCache.set(spec, (errors = checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')));
+  return errors;
 }
 
 function applicationModel(a: KureApplication): ApplicationModel {

@@ -21,6 +21,13 @@ function patternMessage(pattern: string): string {
   return `must match ${pattern}`;
 }
 
+const patterns = new Map<string, RegExp>();
+const regex = (pattern: string): RegExp => {
+  let re = patterns.get(pattern);
+  if (!re) patterns.set(pattern, (re = new RegExp(pattern)));
+  return re;
+};
+
 const join = (base: string, key: string): string => (base ? `${base}.${key}` : key);
 
 export function checkShape(schema: TSchema, value: unknown, field = ''): ShapeError[] {
@@ -50,7 +57,7 @@ export function checkShape(schema: TSchema, value: unknown, field = ''): ShapeEr
       if (typeof s.minLength === 'number' && value.length < s.minLength)
         return fail(value.length === 0 ? 'must not be empty' : `must be at least ${s.minLength} characters`), errors;
       if (typeof s.maxLength === 'number' && value.length > s.maxLength) fail(`must be at most ${s.maxLength} characters`);
-      else if (typeof s.pattern === 'string' && !new RegExp(s.pattern).test(value))
+      else if (typeof s.pattern === 'string' && !regex(s.pattern).test(value))
         fail(`${patternMessage(s.pattern)} (got ${JSON.stringify(value)})`);
       return errors;
     case 'boolean':

@@ -1,0 +1,13 @@
+// `npm run bench`: every benchmark, one JSON line of numbers each. Targets are in ARCHITECTURE.md.
+import { benchRender } from './render.js';
+
+const benches: Record<string, () => Promise<Record<string, number>> | Record<string, number>> = {
+  render: benchRender,
+};
+
+const only = process.argv.slice(2);
+for (const [name, fn] of Object.entries(benches)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const result = await fn();
+  console.log(JSON.stringify({ bench: name, ...result }));
+}
