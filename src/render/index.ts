@@ -24,4 +24,4 @@ export { applicationObjects, GENERATORS, type Generator } from './apps/index.js'
 export { argoHelmSource, helmObjects, workloadObjects, manifestsObjects } from './apps/index.js';
 export { syncWaves } from './argocd/index.js';
 export { bucketLocation } from './flux/sources.js';
-export { toYaml } from './objects.js';
+export { toYaml, yamlDocument, YAML_OPTIONS } from './yaml.js';

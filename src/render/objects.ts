@@ -1,5 +1,5 @@
 // Shapes and small pure helpers shared by the engine renderers and the application generators.
-import { stringify } from 'yaml';
+export { toYaml } from './yaml.js';
 
 /** Metadata of a generated Kubernetes object. */
 export interface ObjectMeta {
@@ -26,15 +26,6 @@ export const FLUX_SOURCE_API = 'source.toolkit.fluxcd.io/v1';
 export const FLUX_HELM_API = 'helm.toolkit.fluxcd.io/v2';
 export const ARGO_API = 'argoproj.io/v1alpha1';
 export const KUSTOMIZE_API = 'kustomize.config.k8s.io/v1beta1';
-
-/**
- * YAML text for a list of objects: `---`-separated documents with a trailing newline.
- * YAML 1.1 quoting is used on purpose: Kubernetes tooling (sigs.k8s.io/yaml, kustomize) reads
- * YAML 1.1, where plain `yes`, `on`, `0755` or `1:20` are not strings. No anchors/aliases.
- */
-export function toYaml(docs: readonly unknown[]): string {
-  return docs.map((d) => stringify(d, { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 })).join('---\n');
-}
 
 /** A kustomize.config.k8s.io/v1beta1 Kustomization listing `resources` (sorted here). */
 export function kustomization(resources: readonly string[], extra: Record<string, unknown> = {}): Record<string, unknown> {

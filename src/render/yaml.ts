@@ -1,0 +1,106 @@
+// YAML output. The layout of plain data (maps, sequences) is emitted here, exactly as the `yaml`
+// library lays it out; every scalar and key is formatted by the `yaml` library itself (memoised).
+// Why: `yaml.stringify` costs ~0.5 ms per Deployment, which makes a 10,000-application cluster take
+// 15 s; this emitter gives byte-identical output (asserted by the unit tests) about 20× faster.
+import { stringify } from 'yaml';
+
+/**
+ * YAML 1.1 quoting on purpose: Kubernetes tooling (sigs.k8s.io/yaml, kustomize) reads YAML 1.1,
+ * where plain `yes`, `on`, `0755` or `1:20` are not strings. No anchors/aliases; no line folding.
+ */
+export const YAML_OPTIONS = { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 } as const;
+
+const MAX_MEMO = 100_000;
+const scalars = new Map<unknown, string>();
+const keys = new Map<string, string>();
+
+function memo<K>(cache: Map<K, string>, key: K, make: () => string): string {
+  let v = cache.get(key);
+  if (v === undefined) {
+    if (cache.size >= MAX_MEMO) cache.clear();
+    v = make();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+/** `k: <value>` as the yaml library writes it, for a value at the top of a map. */
+function viaLibrary(value: unknown): string {
+  return stringify({ k: value }, YAML_OPTIONS).slice('k: '.length, -1);
+}
+
+/** A scalar's text; continuation lines (block scalars) are indented by `indent`. */
+function scalar(value: unknown, indent: number): string {
+  const text = Object.is(value, -0) ? viaLibrary(value) : memo(scalars, value, () => viaLibrary(value));
+  if (!text.includes('\n')) return text;
+  const pad = ' '.repeat(indent);
+  return text
+    .split('\n')
+    .map((line, i) => (i === 0 || line === '' ? line : pad + line))
+    .join('\n');
+}
+
+function key(k: string): string {
+  return memo(keys, k, () => {
+    const text = stringify({ [k]: null }, YAML_OPTIONS);
+    return text.endsWith(': null\n') && !text.slice(0, -1).includes('\n') ? text.slice(0, -': null\n'.length) : JSON.stringify(k);
+  });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+const isCollection = (v: unknown): boolean => Array.isArray(v) || isPlainObject(v);
+const isEmpty = (v: unknown): boolean =>
+  Array.isArray(v) ? v.length === 0 : Object.values(v as object).every((x) => x === undefined);
+
+/** Lines of a non-empty collection whose entries start at column `indent`. */
+function collection(value: unknown, indent: number, out: string[]): void {
+  const pad = ' '.repeat(indent);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const v = item === undefined ? null : item;
+      if (isCollection(v) && !isEmpty(v)) {
+        const start = out.length;
+        collection(v, indent + 2, out);
+        // the first line of the nested collection goes on the dash line
+        out[start] = `${pad}- ${(out[start] as string).slice(indent + 2)}`;
+      } else {
+        out.push(`${pad}- ${inline(v, indent)}`);
+      }
+    }
+    return;
+  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    if (isCollection(v) && !isEmpty(v)) {
+      out.push(`${pad}${key(k)}:`);
+      collection(v, indent + 2, out);
+    } else {
+      out.push(`${pad}${key(k)}: ${inline(v, indent)}`);
+    }
+  }
+}
+
+/** A value written on the current line: a scalar, `{}` or `[]`. */
+function inline(v: unknown, indent: number): string {
+  if (Array.isArray(v)) return '[]';
+  if (isPlainObject(v)) return '{}';
+  return scalar(v, indent);
+}
+
+/** One YAML document (with a trailing newline). */
+export function yamlDocument(value: unknown): string {
+  if (!isCollection(value) || isEmpty(value)) return stringify(value, YAML_OPTIONS);
+  const out: string[] = [];
+  collection(value, 0, out);
+  return `${out.join('\n')}\n`;
+}
+
+/** YAML text for a list of objects: `---`-separated documents with a trailing newline. */
+export function toYaml(docs: readonly unknown[]): string {
+  return docs.map(yamlDocument).join('---\n');
+}
