@@ -204,8 +204,8 @@ class Assembler {
     if (s.kind === 'OCIRepository' && !s.url.startsWith('oci://')) this.report(r, `${field}.url`, 'an OCIRepository url must start with oci://');
     if (s.kind === 'GitRepository' && !/^(https?|ssh):\/\//.test(s.url))
       this.report(r, `${field}.url`, 'a GitRepository url must start with http://, https:// or ssh://');
-    if (s.kind === 'Bucket' && !/^(https?|s3):\/\//.test(s.url))
-      this.report(r, `${field}.url`, 'a Bucket url must be s3://<bucket> or http(s)://<endpoint>/<bucket>');
+    if (s.kind === 'Bucket' && !/^(https?|s3|gs):\/\/[^/]+/.test(s.url))
+      this.report(r, `${field}.url`, 'a Bucket url must be s3://<bucket>, gs://<bucket> or http(s)://<endpoint>/<bucket>');
     if (s.kind === 'Bucket' && s.ref) this.report(r, `${field}.ref`, 'a Bucket source takes no ref');
     const refs = Object.keys(s.ref ?? {});
     if (refs.length > 1) this.report(r, `${field}.ref`, `set at most one of branch, tag, semver, commit (got ${refs.join(', ')})`);
@@ -447,7 +447,7 @@ class Assembler {
       }
       bundle.applications.push(applicationModel(a));
     }
-    this.checkDuplicateObjects(bundleModels);
+    this.checkDuplicateObjects(bundleModels, model);
 
     const sortTree = (list: NodeModel[]) => {
       list.sort((x, y) => cmp(x.name, y.name));
@@ -509,6 +509,12 @@ class Assembler {
 
   /** Names Kure generates beside the bundles' own: bootstrap objects and node sources must not collide. */
   private checkReservedNames(model: ClusterModel, bundles: KureBundle[], nodes: KureNode[]): void {
+    if (model.bootstrap && model.engine === 'flux' && model.flux.sourceRef.kind !== 'GitRepository')
+      this.report(
+        model.ref,
+        'spec.gitops.bootstrap.enabled',
+        `bootstrap writes a GitRepository for this repository, but spec.gitops.flux.sourceRef is a ${model.flux.sourceRef.kind}; use GitRepository or turn bootstrap off`,
+      );
     if (model.bootstrap) {
       const reserved = model.engine === 'flux' ? model.flux.sourceRef.name : model.name;
       for (const b of bundles)
@@ -521,11 +527,11 @@ class Assembler {
           this.report(n, 'metadata.name', `collides with the cluster's Flux source ${model.flux.sourceRef.kind}/${n.metadata.name}`, Reason.Duplicate);
   }
 
-  private checkDuplicateObjects(bundles: Map<string, BundleModel>): void {
+  private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
     const seen = new Map<string, ApplicationModel>();
     for (const b of [...bundles.values()].sort((x, y) => cmp(x.name, y.name)))
       for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`)))
-        for (const id of objectIdentities(app, b.targetNamespace)) {
+        for (const id of objectIdentities(app, b.targetNamespace, cluster)) {
           if (!id.kind || !id.name) continue;
           const key = `${id.apiVersion}|${id.kind}|${id.namespace}|${id.name}`;
           const first = seen.get(key);

@@ -1,6 +1,6 @@
 // Identities of the Kubernetes objects an application will produce, for the duplicate check:
 // two objects with the same apiVersion/kind/namespace/name in one cluster would be owned twice.
-import type { ApplicationModel } from './types.js';
+import type { ApplicationModel, ClusterModel } from './types.js';
 
 export interface ObjectIdentity {
   apiVersion: string;
@@ -13,9 +13,13 @@ export interface ObjectIdentity {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** What the application's objects will be called once applied (namespace: own, else the bundle's target). */
-export function objectIdentities(app: ApplicationModel, targetNamespace: string | undefined): ObjectIdentity[] {
-  const ns = (explicit: string) => explicit || targetNamespace || '';
+/**
+ * What the application's objects will be called once applied. Flux's targetNamespace overrides every
+ * namespace; Argo CD's destination namespace only fills in missing ones.
+ */
+export function objectIdentities(app: ApplicationModel, targetNamespace: string | undefined, cluster: Pick<ClusterModel, 'engine' | 'flux'>): ObjectIdentity[] {
+  const flux = cluster.engine === 'flux';
+  const ns = (explicit: string) => (flux ? targetNamespace || explicit : explicit || targetNamespace) || '';
   const content = app.content;
   switch (content.type) {
     case 'manifests':
@@ -39,12 +43,13 @@ export function objectIdentities(app: ApplicationModel, targetNamespace: string 
       ];
     }
     case 'helm':
-      // A Helm release is identified by its name in its target namespace.
+      // Flux: a HelmRelease named after the release in the Flux namespace (moved by targetNamespace).
+      // Argo CD: the release in its target namespace.
       return [
         {
-          apiVersion: 'helm/release',
+          apiVersion: flux ? 'helm.toolkit.fluxcd.io/v2' : 'helm/release',
           kind: 'HelmRelease',
-          namespace: content.helm.namespace ?? targetNamespace ?? '',
+          namespace: flux ? targetNamespace || cluster.flux.namespace : content.helm.namespace || targetNamespace || '',
           name: content.helm.releaseName ?? app.name,
           field: 'spec.helm.releaseName',
         },

@@ -178,6 +178,34 @@ spec: {gitops: {engine: flux}, repository: {url: https://git.example.com/dev.git
     ).toEqual([]);
   });
 
+  it('follows Flux semantics for namespaces: targetNamespace overrides the objects own', () => {
+    const nsCm = '{apiVersion: v1, kind: ConfigMap, metadata: {name: same, namespace: elsewhere}}';
+    const docs = [
+      bundle('a', 'targetNamespace: one'),
+      bundle('b', 'targetNamespace: one'),
+      app('x', `bundleRef: {name: a}, manifests: [${cm('same')}]`),
+      app('y', `bundleRef: {name: b}, manifests: [${nsCm}]`),
+    ];
+    expect(problemsOf(...base, ...docs)).toEqual([
+      'KureApplication platform/y: spec.manifests[0]: ConfigMap one/same is also produced by KureApplication platform/x; one object can have one owner',
+    ]);
+    // Argo CD only fills in missing namespaces, so there the two objects differ.
+    expect(problemsOf(cluster().replace('engine: flux', 'engine: argocd'), base[1]!, ...docs)).toEqual([]);
+  });
+
+  it('rejects two Helm releases of the same name in the Flux namespace', () => {
+    const helm = (ns: string) => `helm: {chart: podinfo, repository: {url: "https://charts.example.com"}, releaseName: web, namespace: ${ns}}`;
+    expect(problemsOf(...base, bundle('a'), bundle('b'), app('x', `bundleRef: {name: a}, ${helm('one')}`), app('y', `bundleRef: {name: b}, ${helm('two')}`))).toEqual([
+      'KureApplication platform/y: spec.helm.releaseName: HelmRelease flux-system/web is also produced by KureApplication platform/x; one object can have one owner',
+    ]);
+  });
+
+  it('rejects Flux bootstrap with a non-Git source', () => {
+    expect(problemsOf(cluster().replace('engine: flux', 'engine: flux, bootstrap: {enabled: true}, flux: {sourceRef: {kind: OCIRepository, name: fleet}}'))).toEqual([
+      'KureCluster platform/prod: spec.gitops.bootstrap.enabled: bootstrap writes a GitRepository for this repository, but spec.gitops.flux.sourceRef is a OCIRepository; use GitRepository or turn bootstrap off',
+    ]);
+  });
+
   it('rejects duplicate Kure resources in the input', () => {
     expect(problemsOf(...base, bundle('a'), bundle('a'))).toEqual([
       'KureBundle platform/a: metadata.name: defined more than once (KureBundle platform/a)',
