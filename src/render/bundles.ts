@@ -1,25 +1,62 @@
 // The bundle directories (`nodes/.../<bundle>/`): one file per application plus a kustomization.yaml
 // that lists them. Shared by both engines.
-import type { BundleModel, ClusterModel } from '../model/types.js';
+import type { ApplicationModel, BundleModel, ClusterModel } from '../model/types.js';
 import { applicationObjects } from './apps/index.js';
 import { applicationFileNames, bundleDir } from './layout.js';
-import { assertUniqueIds, kustomization, toYaml } from './objects.js';
+import { assertUniqueIds, kustomization, objectId, toYaml } from './objects.js';
+
+export interface RenderedFile {
+  objects: Record<string, unknown>[];
+  /** kustomize ids of `objects`, for the duplicate check. */
+  ids: string[];
+  text: string;
+}
 
 export interface BundleDirectory {
   /** Directory relative to repository.path. */
   dir: string;
-  /** File name → objects (only applications that produce objects). */
-  files: Map<string, Record<string, unknown>[]>;
+  /** File name → its objects and YAML (only applications that produce objects). */
+  files: Map<string, RenderedFile>;
+}
+
+/**
+ * Rendered files per application spec object. A generator reads only the application, its bundle's
+ * settings and the cluster's settings, so when those are unchanged (the controller's caches hand
+ * back the same spec objects) the YAML is reused: re-rendering after one change costs one file.
+ */
+const memo = new WeakMap<object, { context: string; file: RenderedFile }>();
+
+function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: ClusterModel, context: string): RenderedFile {
+  const key = `${context}|${app.namespace}/${app.name}`;
+  const hit = memo.get(app.spec);
+  if (hit?.context === key) return hit.file;
+  const objects = applicationObjects(app, bundle, cluster);
+  const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '' };
+  memo.set(app.spec, { context: key, file });
+  return file;
+}
+
+/** Everything a generator may read besides the application itself. */
+function generatorContext(bundle: BundleModel, cluster: ClusterModel): string {
+  const { applications: _a, ...bundleSettings } = bundle;
+  const { nodes: _n, ...clusterSettings } = cluster;
+  return JSON.stringify([bundleSettings, clusterSettings]);
 }
 
 export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): BundleDirectory {
-  const files = new Map<string, Record<string, unknown>[]>();
+  const files = new Map<string, RenderedFile>();
   const names = applicationFileNames(bundle);
+  const context = generatorContext(bundle, cluster);
   for (const app of bundle.applications) {
-    const objects = applicationObjects(app, bundle, cluster);
-    if (objects.length > 0) files.set(names.get(app) as string, objects);
+    const file = renderApplication(app, bundle, cluster, context);
+    if (file.objects.length > 0) files.set(names.get(app) as string, file);
   }
-  assertUniqueIds([...files.values()].flat(), `KureBundle ${bundle.ref.namespace}/${bundle.name}`);
+  const all = [...files.values()];
+  assertUniqueIds(
+    all.flatMap((f) => f.objects),
+    `KureBundle ${bundle.ref.namespace}/${bundle.name}`,
+    all.flatMap((f) => f.ids),
+  );
   return { dir: bundleDir(bundle), files };
 }
 
@@ -54,6 +91,6 @@ export function writeBundleDirectory(
   directory: BundleDirectory,
   extra: Record<string, unknown> = {},
 ): void {
-  for (const [file, objects] of directory.files) tree.set(`${directory.dir}/${file}`, toYaml(objects));
+  for (const [name, file] of directory.files) tree.set(`${directory.dir}/${name}`, file.text);
   tree.set(`${directory.dir}/kustomization.yaml`, toYaml([kustomization([...directory.files.keys()], extra)]));
 }

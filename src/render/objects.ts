@@ -97,15 +97,19 @@ export function apiGroup(apiVersion: unknown): string {
  * name): kustomize refuses them ("may not add resource with an already registered id") and Flux /
  * Argo CD would fail the whole directory, so failing early with a clear message is kinder.
  */
-export function assertUniqueIds(objects: readonly Record<string, unknown>[], where: string): void {
+export function assertUniqueIds(objects: readonly Record<string, unknown>[], where: string, ids = objects.map(objectId)): void {
   const seen = new Set<string>();
-  for (const o of objects) {
+  ids.forEach((id, i) => {
+    if (!seen.has(id)) return void seen.add(id);
+    const o = objects[i] as Record<string, unknown>;
     const meta = (o.metadata ?? {}) as Record<string, unknown>;
-    const id = [apiGroup(o.apiVersion), String(o.kind), String(meta.namespace ?? ''), String(meta.name ?? '')].join('|');
-    if (seen.has(id)) {
-      const ns = meta.namespace === undefined ? '' : `${String(meta.namespace)}/`;
-      throw new Error(`render: ${where}: two objects ${String(o.kind)} ${ns}${String(meta.name)} (same group, kind, namespace and name)`);
-    }
-    seen.add(id);
-  }
+    const ns = meta.namespace === undefined ? '' : `${String(meta.namespace)}/`;
+    throw new Error(`render: ${where}: two objects ${String(o.kind)} ${ns}${String(meta.name)} (same group, kind, namespace and name)`);
+  });
+}
+
+/** The id kustomize gives an object: group, kind, namespace, name. */
+export function objectId(o: Record<string, unknown>): string {
+  const meta = (o.metadata ?? {}) as Record<string, unknown>;
+  return [apiGroup(o.apiVersion), String(o.kind), String(meta.namespace ?? ''), String(meta.name ?? '')].join('|');
 }

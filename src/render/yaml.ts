@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
  */
 export const YAML_OPTIONS = { version: '1.1', aliasDuplicateObjects: false, lineWidth: 0 } as const;
 
-const MAX_MEMO = 100_000;
+const MAX_MEMO = 100_000; // entries per cache; a full cache is dropped, not evicted piecemeal
 const scalars = new Map<unknown, string>();
 const keys = new Map<string, string>();
 
@@ -100,7 +100,13 @@ export function yamlDocument(value: unknown): string {
   return `${out.join('\n')}\n`;
 }
 
-/** YAML text for a list of objects: `---`-separated documents with a trailing newline. */
+const documents = new Map<string, string>();
+
+/**
+ * YAML text for a list of objects: `---`-separated documents with a trailing newline. Memoised on
+ * the JSON of the documents (cheap next to YAML formatting), so re-rendering a large cluster after
+ * a small change formats only what changed.
+ */
 export function toYaml(docs: readonly unknown[]): string {
-  return docs.map(yamlDocument).join('---\n');
+  return memo(documents, JSON.stringify(docs), () => docs.map(yamlDocument).join('---\n'));
 }
