@@ -50,6 +50,10 @@ export interface GitServer {
 
 const GIT_ENV: Record<string, string> = {
   GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Tester',
+  GIT_AUTHOR_EMAIL: 'tester@example.com',
+  GIT_COMMITTER_NAME: 'Tester',
+  GIT_COMMITTER_EMAIL: 'tester@example.com',
   GIT_CONFIG_GLOBAL: '/dev/null',
   GIT_TERMINAL_PROMPT: '0',
 };

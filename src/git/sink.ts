@@ -1,0 +1,211 @@
+// The Git sink: makes one directory (`GitTarget.path`) of one branch hold exactly a FileTree.
+//
+// Per sync: one ref discovery; a shallow fetch only when the branch moved; the owned path's trees
+// are rebuilt in memory (tree.ts) and only changed blobs and the trees above them are written;
+// everything outside the path is carried over by id; one commit (writeCommit, never the index);
+// one push of exactly the new objects, as a compare-and-swap from the head we built on. A
+// rejected push (the branch moved) means: fetch, rebuild on the new head, try again, bounded.
+// Never a force push, never an empty commit.
+import type { Logger } from 'pino';
+import type { FileTree } from '../model/types.js';
+import { credentials, type Credentials, type GitAuth } from './auth.js';
+import { GitError, toGitError } from './errors.js';
+import { normaliseOwnedPath } from './paths.js';
+import { CachedRepo } from './repo.js';
+import { discoverRefs, isStaleRefReason, receivePack, ZERO_OID } from './smart-http.js';
+import { OwnedTree } from './tree.js';
+
+export interface GitTarget {
+  /** `https://` (or `http://` for local use); userinfo in it is used as credentials and never logged. */
+  url: string;
+  branch: string;
+  /** Repository-relative directory Kure owns ('' is not allowed). */
+  path: string;
+  auth?: GitAuth;
+  author: { name: string; email: string };
+}
+
+export interface SyncResult {
+  /** A commit was pushed. */
+  changed: boolean;
+  /** The branch head after the sync ('' when the branch does not exist and nothing was written). */
+  sha: string;
+  /** Commit time (ISO 8601) when a commit was pushed. */
+  time?: string;
+  message?: string;
+  /** Paths relative to `target.path` that were added, modified or removed; sorted. */
+  changedPaths: string[];
+  /** Push attempts (1 unless the branch moved under us). */
+  attempts: number;
+}
+
+export interface GitSinkOptions {
+  /** Where the cached clones live (one bare repository per URL and branch). */
+  cacheDir: string;
+  logger?: Logger;
+  /** Push attempts before giving up with a `conflict` GitError (default 5). */
+  maxAttempts?: number;
+  /** Per HTTP request (default 60 s). */
+  timeoutMs?: number;
+}
+
+export type CommitMessage = string | ((changedPaths: string[]) => string);
+
+export class GitSink {
+  private readonly repos = new Map<string, CachedRepo>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly maxAttempts: number;
+
+  constructor(private readonly opts: GitSinkOptions) {
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
+  }
+
+  /** Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push only when it differs. */
+  sync(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
+    return this.run(target, tree, message, signal);
+  }
+
+  /** Remove target.path in one commit (deletionPolicy Delete). No-op when already absent. */
+  remove(target: GitTarget, message: string, signal?: AbortSignal): Promise<SyncResult> {
+    return this.run(target, new Map(), message, signal);
+  }
+
+  private async run(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
+    const owned = normaliseOwnedPath(target.path);
+    if (!target.branch || /(^|\/)\.|\.\.|[\s~^:?*[\\]|\/$/.test(target.branch)) {
+      throw new GitError('other', `invalid branch name "${target.branch}"`);
+    }
+    const creds = credentials(target.url, target.auth);
+    const key = `${creds.url}\n${target.branch}`;
+    let repo = this.repos.get(key);
+    if (!repo) {
+      repo = new CachedRepo(this.opts.cacheDir, creds.url, target.branch);
+      this.repos.set(key, repo);
+    }
+    const r = repo;
+    // One operation at a time per repository and branch: they share the cached clone.
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.syncLocked(r, creds, target, owned, tree, message, signal));
+    this.queues.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.queues.get(key) === next) this.queues.delete(key);
+    }
+  }
+
+  private async syncLocked(
+    repo: CachedRepo,
+    creds: Credentials,
+    target: GitTarget,
+    owned: string,
+    desired: FileTree,
+    message: CommitMessage,
+    signal?: AbortSignal,
+  ): Promise<SyncResult> {
+    const where = `${creds.url} (branch ${target.branch})`;
+    const log = this.opts.logger?.child({ url: creds.url, branch: target.branch, path: owned });
+    const http = { headers: creds.headers, signal, timeoutMs: this.opts.timeoutMs };
+    const remote = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        const e = toGitError(err, `${what} ${where}`, creds.scrub);
+        log?.warn({ kind: e.kind, err: e.message }, 'git remote operation failed');
+        throw e;
+      }
+    };
+    const components = owned.split('/');
+    const started = performance.now();
+    let lastReason = '';
+
+    try {
+      await repo.init();
+      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+        signal?.throwIfAborted();
+        // 1. Where is the branch now? Fetch only when it moved to a commit we do not hold.
+        const adv = await remote('read refs of', () => discoverRefs(creds.url, 'git-upload-pack', http));
+        let head = adv.refs.get(repo.ref);
+        if (head !== undefined && head !== repo.head) {
+          if (await repo.has(head)) await repo.setHead(head);
+          else {
+            log?.debug({ head }, 'fetching');
+            head = await remote('fetch from', () => repo.fetch(creds.headers));
+          }
+        }
+        if (head === undefined) repo.head = undefined;
+
+        // 2. The owned path at that head; reload our snapshot only if it changed behind our back.
+        const { levels, ownedOid } = await repo.route(head, components);
+        let base = repo.owned.get(owned);
+        if (!base || base.oid !== ownedOid) {
+          if (base) log?.info({ expected: base.oid, found: ownedOid }, 'owned path changed outside Kure; reloading it');
+          base = await OwnedTree.load(repo.store, ownedOid);
+          repo.owned.set(owned, base);
+        }
+
+        // 3. The new tree, in memory, writing only what changed.
+        const plan = base.plan(desired);
+        if (plan.changedPaths.length === 0) {
+          log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
+          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt };
+        }
+        const { tree: next, written } = await base.apply(plan, repo.store);
+        const route = await repo.writeRoute(levels, components, next.oid);
+        const text = typeof message === 'function' ? message(plan.changedPaths) : message;
+        const time = new Date();
+        const commit = await repo.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
+
+        // 4. Push exactly the new objects, as a compare-and-swap from `head`.
+        const pack = await repo.pack([...new Set([commit, ...route.written, ...written])]);
+        const outcome = await remote('push to', () =>
+          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, http),
+        );
+        if (outcome.ok) {
+          await repo.setHead(commit);
+          repo.owned.set(owned, next);
+          log?.info(
+            { sha: commit, files: plan.changedPaths.length, attempt, ms: Math.round(performance.now() - started) },
+            'pushed commit',
+          );
+          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt };
+        }
+        const reason = outcome.reason ?? outcome.unpack;
+        if (!isStaleRefReason(reason)) {
+          throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}`));
+        }
+        lastReason = reason;
+        log?.warn({ attempt, reason }, 'push rejected because the branch moved; fetching and retrying');
+        await sleep(Math.min(1000, 25 * 2 ** attempt * (0.5 + Math.random())), signal);
+      }
+    } catch (err) {
+      if (err instanceof GitError) throw err;
+      if (signal?.aborted) throw new GitError('other', `sync ${where}: aborted`);
+      // A local failure (corrupt cache, disk full, ...): start from a fresh clone next time.
+      const e = toGitError(err, `sync ${where}`, creds.scrub);
+      log?.error({ err: e.message }, 'git sink failed; dropping the cached clone');
+      await repo.reset().catch(() => undefined);
+      throw e;
+    }
+    throw new GitError(
+      'conflict',
+      creds.scrub(
+        `push to ${where} was rejected ${this.maxAttempts} times because the branch kept moving (last: ${lastReason}); will retry`,
+      ),
+    );
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

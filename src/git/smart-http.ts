@@ -1,0 +1,151 @@
+// The two small pieces of Git's smart-HTTP protocol the sink speaks itself: ref discovery
+// (`GET info/refs`) and a push (`POST git-receive-pack` with a pack of exactly the objects we wrote).
+// isomorphic-git's own push walks the whole tree of the new commit and of the merge base to find
+// what to send, which is far too slow for large repositories; we already know the answer.
+// Fetching objects (packfile indexing) is left to isomorphic-git.
+import { HttpStatusError } from './errors.js';
+
+export const ZERO_OID = '0000000000000000000000000000000000000000';
+
+export interface RequestOptions {
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+  /** Per request, default 60 s. */
+  timeoutMs?: number;
+}
+
+function requestSignal(opts: RequestOptions): AbortSignal {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
+  return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+}
+
+/** Encode one pkt-line. */
+export function pktLine(payload: string | Uint8Array): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
+  return Buffer.concat([Buffer.from((data.length + 4).toString(16).padStart(4, '0')), data]);
+}
+
+/** Decode a buffer of pkt-lines; flush packets (`0000`) come back as `null`. */
+export function parsePktLines(buf: Buffer): (Buffer | null)[] {
+  const out: (Buffer | null)[] = [];
+  let i = 0;
+  while (i + 4 <= buf.length) {
+    const len = parseInt(buf.subarray(i, i + 4).toString('latin1'), 16);
+    if (Number.isNaN(len)) throw new Error('malformed pkt-line in server answer');
+    if (len === 0 || len === 1 || len === 2) {
+      out.push(null);
+      i += 4;
+      continue;
+    }
+    if (len < 4 || i + len > buf.length) throw new Error('truncated pkt-line in server answer');
+    out.push(buf.subarray(i + 4, i + len));
+    i += len;
+  }
+  return out;
+}
+
+function httpError(status: number, body: Buffer): HttpStatusError {
+  const text = body.subarray(0, 300).toString('utf8').replace(/\s+/g, ' ').trim();
+  return new HttpStatusError(status, `HTTP ${status}`, text);
+}
+
+export interface Advertisement {
+  /** Full ref name → oid. */
+  refs: Map<string, string>;
+  capabilities: Set<string>;
+}
+
+/** `GET <url>/info/refs?service=<service>` (protocol v0/v1 advertisement). */
+export async function discoverRefs(
+  url: string,
+  service: 'git-upload-pack' | 'git-receive-pack',
+  opts: RequestOptions,
+): Promise<Advertisement> {
+  const res = await fetch(`${url}/info/refs?service=${service}`, {
+    headers: { ...opts.headers, Accept: `application/x-${service}-advertisement`, 'User-Agent': 'git/kure' },
+    signal: requestSignal(opts),
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (!res.ok) throw httpError(res.status, body);
+  if (res.headers.get('content-type') !== `application/x-${service}-advertisement`) {
+    throw new Error(`not a smart-HTTP Git server (content-type ${res.headers.get('content-type') ?? 'none'})`);
+  }
+  const refs = new Map<string, string>();
+  const capabilities = new Set<string>();
+  let first = true;
+  for (const line of parsePktLines(body)) {
+    if (line === null) continue;
+    const text = line.toString('utf8').replace(/\n$/, '');
+    if (text.startsWith('# service=')) continue;
+    let refPart = text;
+    if (first) {
+      const nul = text.indexOf('\0');
+      if (nul >= 0) {
+        for (const c of text.slice(nul + 1).split(' ')) if (c) capabilities.add(c);
+        refPart = text.slice(0, nul);
+      }
+      first = false;
+    }
+    const [oid, name] = refPart.split(' ');
+    if (oid && name && oid !== ZERO_OID && !name.endsWith('^{}')) refs.set(name, oid);
+  }
+  return { refs, capabilities };
+}
+
+export interface PushOutcome {
+  ok: boolean;
+  /** `unpack ok`, or the unpack error. */
+  unpack: string;
+  /** The server's reason when the ref update was refused (`fetch first`, `failed to update ref`, ...). */
+  reason?: string;
+}
+
+/**
+ * `POST <url>/git-receive-pack`: move `ref` from `oldOid` to `newOid` (compare-and-swap on the
+ * server), sending `pack` (a packfile with every object the remote lacks).
+ */
+export async function receivePack(
+  url: string,
+  update: { ref: string; oldOid: string; newOid: string },
+  pack: Uint8Array,
+  opts: RequestOptions,
+): Promise<PushOutcome> {
+  const body = Buffer.concat([
+    pktLine(`${update.oldOid} ${update.newOid} ${update.ref}\0 report-status agent=git/kure\n`),
+    Buffer.from('0000'),
+    pack,
+  ]);
+  
+  const res = await fetch(`${url}/git-receive-pack`, {
+    method: 'POST',
+    headers: {
+      ...opts.headers,
+      'Content-Type': 'application/x-git-receive-pack-request',
+      Accept: 'application/x-git-receive-pack-result',
+      'User-Agent': 'git/kure',
+    },
+    body,
+    signal: requestSignal(opts),
+  });
+  const answer = Buffer.from(await res.arrayBuffer());
+  if (!res.ok) throw httpError(res.status, answer);
+  let unpack = '';
+  let ok = false;
+  let reason: string | undefined;
+  for (const line of parsePktLines(answer)) {
+    if (line === null) continue;
+    const text = line.toString('utf8').replace(/\n$/, '');
+    if (text.startsWith('unpack ')) unpack = text.slice('unpack '.length);
+    else if (text === `ok ${update.ref}`) ok = true;
+    else if (text.startsWith(`ng ${update.ref} `)) reason = text.slice(`ng ${update.ref} `.length);
+  }
+  if (unpack !== 'ok') return { ok: false, unpack: unpack || 'no report from server', reason: reason ?? `unpack ${unpack}` };
+  return reason === undefined && ok ? { ok, unpack } : { ok: false, unpack, reason: reason ?? 'no status for the branch' };
+}
+
+/** Reasons receive-pack gives when the branch moved under us: fetch, rebuild and retry. */
+export function isStaleRefReason(reason: string): boolean {
+  return /fetch first|non-fast-forward|failed to update ref|failed to lock|cannot lock ref|stale info|reference already exists|but expected/i.test(
+    reason,
+  );
+}
