@@ -35,6 +35,14 @@ export class CachedRepo {
     if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
       await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch });
       await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true });
+    } else {
+      // A clone left by an earlier process: start from the head it holds.
+      try {
+        const oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: this.ref });
+        if (await this.has(oid)) this.head = oid;
+      } catch {
+        this.head = undefined;
+      }
     }
     this.initialised = true;
   }
@@ -63,11 +71,11 @@ export class CachedRepo {
   }
 
   /**
-   * Fetch the branch's head commit and its objects (depth 1: no history is needed). The local
-   * `refs/heads/<branch>` is what isomorphic-git offers the server as "have", so we keep it at the
-   * last commit we know and only the new objects travel.
+   * Fetch the branch's head commit and its objects. The local `refs/heads/<branch>` is what
+   * isomorphic-git offers the server as "have", so we keep it at the last commit we know.
    */
   async fetch(headers: Record<string, string>): Promise<string | undefined> {
+    const haveHead = this.head !== undefined;
     const res = await git.fetch({
       fs,
       http,
@@ -77,7 +85,10 @@ export class CachedRepo {
       ref: this.branch,
       remoteRef: this.branch,
       singleBranch: true,
-      depth: 1,
+      // A first fetch is shallow (depth 1: no history is needed). Later ones are not: a depth
+      // limit would cut the new commits off from the head we hold, so the server could not use
+      // it as a base and would send the whole tree again; without one, only new objects travel.
+      depth: haveHead ? undefined : 1,
       tags: false,
       headers: { ...headers }, // isomorphic-git adds to the object it is given
       cache: this.cache,
