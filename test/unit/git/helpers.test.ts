@@ -1,0 +1,112 @@
+// The small pieces of src/git: paths, credentials and redaction, error kinds, pkt-lines, messages.
+import { credentials, redactUrls, TOKEN_USERNAME } from '../../../src/git/auth.js';
+import { GitError, HttpStatusError, toGitError } from '../../../src/git/errors.js';
+import { describeChanges } from '../../../src/git/message.js';
+import { normaliseOwnedPath } from '../../../src/git/paths.js';
+import { isStaleRefReason, parsePktLines, pktLine } from '../../../src/git/smart-http.js';
+
+describe('normaliseOwnedPath', () => {
+  it('normalises', () => {
+    expect(normaliseOwnedPath('clusters/prod')).toBe('clusters/prod');
+    expect(normaliseOwnedPath('./clusters/prod/')).toBe('clusters/prod');
+  });
+  it.each([
+    ['', /repository root/],
+    ['./', /repository root/],
+    ['.', /repository root/],
+    ['..', /escapes/],
+    ['a/../../b', /escapes/],
+    ['/etc', /absolute/],
+    ['a//b', /empty segment/],
+    ['a/./b', /"\." segment/],
+    ['.git', /\.git/],
+    ['a/.GIT/b', /\.git/],
+    ['a\\b', /backslash/],
+  ])('rejects %j', (p, re) => {
+    expect(() => normaliseOwnedPath(p)).toThrow(re);
+    try {
+      normaliseOwnedPath(p);
+    } catch (e) {
+      expect(e).toBeInstanceOf(GitError);
+      expect((e as GitError).kind).toBe('other');
+    }
+  });
+});
+
+describe('credentials', () => {
+  it('sends username/password as Basic and scrubs the secret in every form', () => {
+    const c = credentials('https://git.example.com/org/repo.git/', { username: 'bot', password: 'p@ss/w0rd' });
+    expect(c.url).toBe('https://git.example.com/org/repo.git');
+    const basic = Buffer.from('bot:p@ss/w0rd').toString('base64');
+    expect(c.headers).toEqual({ Authorization: `Basic ${basic}` });
+    expect(c.scrub(`x p@ss/w0rd y ${encodeURIComponent('p@ss/w0rd')} z ${basic}`)).toBe('x [REDACTED] y [REDACTED] z [REDACTED]');
+  });
+  it('sends a token with a fixed username', () => {
+    const c = credentials('https://h/r.git', { token: 'tok-123' });
+    expect(c.headers.Authorization).toBe('Basic ' + Buffer.from(`${TOKEN_USERNAME}:tok-123`).toString('base64'));
+    expect(c.scrub('failed with tok-123')).toBe('failed with [REDACTED]');
+  });
+  it('takes userinfo out of the URL', () => {
+    const c = credentials('https://u:s3cr%40t@h/r.git');
+    expect(c.url).toBe('https://h/r.git');
+    expect(c.headers.Authorization).toBe('Basic ' + Buffer.from('u:s3cr@t').toString('base64'));
+    expect(c.scrub('https://u:s3cr%40t@h/r.git s3cr@t')).toBe('https://h/r.git [REDACTED]');
+  });
+  it('has no header without credentials', () => {
+    expect(credentials('http://h/r.git').headers).toEqual({});
+  });
+  it('redacts userinfo of any URL in a text', () => {
+    expect(redactUrls('clone https://a:b@x.com/r and http://tok@y/z')).toBe('clone https://x.com/r and http://y/z');
+  });
+});
+
+describe('toGitError', () => {
+  const id = (s: string) => s;
+  it.each([
+    [new HttpStatusError(401, 'HTTP 401'), 'auth'],
+    [new HttpStatusError(403, 'HTTP 403'), 'auth'],
+    [new HttpStatusError(503, 'HTTP 503'), 'network'],
+    [new HttpStatusError(429, 'HTTP 429'), 'network'],
+    [new HttpStatusError(404, 'HTTP 404'), 'other'],
+    [Object.assign(new Error('HTTP Error: 401'), { code: 'HttpError', data: { statusCode: 401 } }), 'auth'],
+    [Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }), 'network'],
+    [Object.assign(new Error('x'), { code: 'ENOTFOUND' }), 'network'],
+    [new DOMException('timed out', 'TimeoutError'), 'network'],
+    [new Error('boom'), 'other'],
+  ])('%s → %s', (err, kind) => {
+    const e = toGitError(err, 'push to http://h/r.git', id);
+    expect(e).toBeInstanceOf(GitError);
+    expect(e.name).toBe('GitError');
+    expect(e.kind).toBe(kind);
+    expect(e.message).toMatch(/^push to http:\/\/h\/r\.git: /);
+  });
+  it('keeps the status and scrubs the message', () => {
+    const e = toGitError(new Error('bad secret-1'), 'x', (s) => s.replace('secret-1', '[REDACTED]'));
+    expect(e.message).toBe('x: bad [REDACTED]');
+    expect(toGitError(new HttpStatusError(503, 'HTTP 503'), 'x', id).status).toBe(503);
+  });
+});
+
+describe('pkt-lines', () => {
+  it('round-trips and parses flushes', () => {
+    const buf = Buffer.concat([pktLine('unpack ok\n'), pktLine('ok refs/heads/main\n'), Buffer.from('0000')]);
+    expect(buf.subarray(0, 4).toString()).toBe('000e');
+    expect(parsePktLines(buf).map((l) => (l === null ? null : l.toString()))).toEqual(['unpack ok\n', 'ok refs/heads/main\n', null]);
+  });
+  it('rejects truncated input', () => {
+    expect(() => parsePktLines(Buffer.from('00ffabc'))).toThrow(/truncated/);
+  });
+  it('knows which refusals mean "the branch moved"', () => {
+    expect(isStaleRefReason('fetch first')).toBe(true);
+    expect(isStaleRefReason('failed to update ref')).toBe(true);
+    expect(isStaleRefReason('pre-receive hook declined')).toBe(false);
+  });
+});
+
+describe('describeChanges', () => {
+  it('lists changed files, at most five', () => {
+    expect(describeChanges('production', ['a.yaml'])).toBe('kure: update production (1 file: a.yaml)');
+    expect(describeChanges('p', ['1', '2', '3', '4', '5', '6', '7'])).toBe('kure: update p (7 files: 1, 2, 3, 4, 5, and 2 more)');
+    expect(describeChanges('p', [])).toBe('kure: update p');
+  });
+});
