@@ -262,6 +262,23 @@ describe('GitSink', () => {
     expect(res.changedPaths).toEqual(['z.yaml']);
     expect(lines(git(gitdir, 'diff', '--name-only', 'main~1', 'main'))).toEqual(['clusters/production/z.yaml']);
 
+    // A new process reusing the cache directory, after someone else pushed: it fetches only what is new.
+    const other = path.join(tmp, 'other');
+    await gitCliAsync(['clone', '--quiet', server.authUrl(name), other]);
+    fs.writeFileSync(path.join(other, 'README.md'), 'changed\n');
+    gitCli(['commit', '--quiet', '-am', 'human'], { cwd: other });
+    await gitCliAsync(['push', '--quiet', 'origin', 'main'], { cwd: other });
+    const reused = new GitSink({ cacheDir: path.join(tmp, 'b') });
+    const r3 = await reused.sync(target(name), tree({ ...base, 'z.yaml': 'z2\n' }), 'three');
+    expect(r3.changedPaths).toEqual(['z.yaml']);
+    expect(lines(git(gitdir, 'log', '--format=%s', 'main'))).toEqual(['three', 'human', 'two', 'one', 'seed']);
+
+    // An aborted sync fails cleanly and does not hurt the next one.
+    const aborted = await reused.sync(target(name), tree(base), 'x', AbortSignal.abort()).catch((e: unknown) => e);
+    expect(aborted).toBeInstanceOf(GitError);
+    expect((aborted as GitError).message).toMatch(/aborted/);
+    expect((await reused.sync(target(name), tree({ ...base, 'z.yaml': 'z2\n' }), 'same')).changed).toBe(false);
+
     const tokenServer = await startGitServer({ username: 'x-access-token', password: 'ghp_tok3n' });
     try {
       tokenServer.createRepo('t');
