@@ -72,6 +72,9 @@ func run() int {
 	// The API server command installs the SIGINT/SIGTERM handler (genericapiserver.SetupSignalContext)
 	// when it is constructed; build it first so a signal during start-up also stops it cleanly.
 	command := app.NewAPIServerCommand()
+	// When the parent dies, our stdout/stderr pipes break; without this, Go would kill the process on the
+	// first log line (SIGPIPE on fd 1/2) before it could stop etcd and remove its directory.
+	signal.Ignore(syscall.SIGPIPE)
 	var signalled sync.Once
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
