@@ -29,8 +29,19 @@ function viaLibrary(value: unknown): string {
   return stringify({ k: value }, YAML_OPTIONS).slice('k: '.length, -1);
 }
 
+/**
+ * Strings the `yaml` library writes plain in YAML 1.1 mode, recognised without asking it: a letter
+ * first (so no number, sexagesimal or `.inf`), no space or indicator, and not a YAML 1.1 boolean or
+ * null word. Names, images and paths are nearly all like this; the rest go through the library.
+ */
+const PLAIN = /^[A-Za-z][A-Za-z0-9_./@-]*(:[A-Za-z0-9_./@-]+)*$/;
+const YAML11_WORDS = /^(y|yes|n|no|true|false|on|off|null)$/i;
+
 /** A scalar's text; continuation lines (block scalars) are indented by `indent`. */
 function scalar(value: unknown, indent: number): string {
+  if (typeof value === 'string' && PLAIN.test(value) && !YAML11_WORDS.test(value)) return value;
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)))
+    return String(value);
   const text = Object.is(value, -0) ? viaLibrary(value) : memo(scalars, value, () => viaLibrary(value));
   if (!text.includes('\n')) return text;
   const pad = ' '.repeat(indent);

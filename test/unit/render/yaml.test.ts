@@ -10,7 +10,8 @@ const TRICKY: unknown[] = [
   'plain', '', ' ', 'yes', 'on', 'No', 'y', '~', 'null', 'true', '0755', '1:20', '1e3', '0x1f', '.inf', '2001-12-14',
   '- a', '? a', ': a', 'a: b', 'a #b', '#a', '@a', '`a', '!a', '&a', '*a', '|a', '>a', '%a', "'a'", '"a"', '{a}', '[a]', 'a,b',
   'a\nb', 'a\nb\n', 'a\n\nb\n\n', ' lead\ntrail ', '  indented\nnext', '\ttab', 'x'.repeat(300), 'ünïcödé', 'emoji 🚀', 'a\u0000b',
-  0, -0, 1, -1, 0.1, 1e21, 2 ** 70, Number.NaN, Infinity, true, false, null, new Date(0),
+  'ghcr.io/acme/app:1.0', 'a:b:c', 'http://x.example/p', 'Yes', 'ON', 'N', 'y1', 'null1', 'a..b', 'a@sha256:ab', 'a:', 'a-', 'A_b',
+  0, -0, 1, -1, 2 ** 53, -(2 ** 53) + 1, 0.1, 1e21, 2 ** 70, Number.NaN, Infinity, true, false, null, new Date(0),
 ];
 
 describe('yamlDocument is byte-identical to yaml.stringify', () => {
