@@ -1,8 +1,10 @@
 // `npm run bench`: every benchmark, one JSON line of numbers each. Targets are in ARCHITECTURE.md.
+import { benchGitCommit } from './git-commit.js';
 import { benchRender } from './render.js';
 
 const benches: Record<string, () => Promise<Record<string, number>> | Record<string, number>> = {
   render: benchRender,
+  git: benchGitCommit,
 };
 
 const only = process.argv.slice(2);
