@@ -54,6 +54,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
+    t.unref?.();
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
@@ -129,6 +130,12 @@ export class Reflector<T extends KubernetesObject> {
     this.currentFinish?.(null);
   }
 
+  private recovered(): void {
+    if (this.failingSince === undefined) return;
+    this.o.logger.info({ resource: this.o.resource }, 'informer recovered');
+    this.failingSince = undefined;
+  }
+
   private checkWatchdog(): void {
     const silentFor = Date.now() - this.lastActivity;
     const limit = (this.o.watchTimeoutSeconds * 1.5 + 60) * 1000;
@@ -182,6 +189,7 @@ export class Reflector<T extends KubernetesObject> {
       }
     }
     this.resourceVersion = result.resourceVersion;
+    this.recovered();
     if (!this.synced) {
       this.synced = true;
       for (const w of this.syncedWaiters) w();
@@ -227,7 +235,8 @@ export class Reflector<T extends KubernetesObject> {
             const key = keyOf(obj);
             const old = this.store.get(key);
             this.store.delete(key);
-            this.emit('delete', old ?? obj);
+            // The event carries the object's final state (client-go hands that on too).
+            if (old || obj.metadata) this.emit('delete', obj.metadata ? obj : (old as T));
             break;
           }
           case 'BOOKMARK':
@@ -270,10 +279,7 @@ export class Reflector<T extends KubernetesObject> {
           if (!first) this.o.logger.info({ resource: this.o.resource }, 're-listing');
           await this.relist();
         }
-        if (this.failingSince !== undefined) {
-          this.o.logger.info({ resource: this.o.resource }, 'informer recovered');
-          this.failingSince = undefined;
-        }
+        this.recovered();
         first = false;
         const started = Date.now();
         this.lastActivity = started;

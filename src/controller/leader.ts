@@ -27,6 +27,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
+    t.unref?.();
     signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
@@ -111,7 +112,7 @@ export class LeaderElector {
       metadata: { ...(existing?.metadata ?? {}), name: this.o.name, namespace: this.o.namespace },
       spec: {
         holderIdentity: this.o.identity,
-        leaseDurationSeconds: Math.round(this.leaseDurationMs / 1000),
+        leaseDurationSeconds: Math.max(1, Math.ceil(this.leaseDurationMs / 1000)),
         acquireTime: (acquiring ? now : spec.acquireTime ?? now),
         renewTime: now,
         leaseTransitions: (spec.leaseTransitions ?? 0) + (acquiring && existing ? 1 : 0),
