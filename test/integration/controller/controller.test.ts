@@ -1,0 +1,306 @@
+import { jest } from '@jest/globals';
+// The controller against the real API server and a real Git server: commits, idempotence,
+// invalid input, deletion policies, concurrent pushes by others, Git outages.
+import type { KureResource } from '../../../src/api/schema.js';
+import { assemble } from '../../../src/model/assemble.js';
+import { render } from '../../../src/render/index.js';
+import type { Manager } from '../../../src/controller/manager.js';
+import { gitCli, seedCommit, type GitServer } from '../../support/git-server.js';
+import {
+  apply,
+  applyAll,
+  changedFiles,
+  commitCount,
+  configMapApp,
+  createGitSecret,
+  deleteKure,
+  examples,
+  getKure,
+  head,
+  installCrds,
+  kureObject,
+  lsTree,
+  newNamespace,
+  ready,
+  show,
+  smallCluster,
+  startGit,
+  startTestManager,
+  waitFor,
+  waitReady,
+} from './harness.js';
+
+// jest's per-project testTimeout is not applied (it is a global option): set it here.
+jest.setTimeout(120_000);
+
+let git: GitServer;
+const managers: Manager[] = [];
+
+beforeAll(async () => {
+  await installCrds();
+  git = await startGit();
+});
+
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.stop()));
+  await git?.setDown(false);
+});
+
+afterAll(async () => {
+  await git?.stop();
+});
+
+async function start(namespaces: string[], opts: Parameters<typeof startTestManager>[1] = {}) {
+  const m = await startTestManager(namespaces, opts);
+  managers.push(m);
+  return m;
+}
+
+/** Resolves once the queue has been idle (nothing waiting or in flight) for `quietMs`. */
+async function settled(m: Manager, quietMs = 1000, timeoutMs = 60_000) {
+  let since = Date.now();
+  await waitFor(
+    'the controller to go idle',
+    () => {
+      if (m.queue.depth() > 0 || m.queue.inFlight() > 0) since = Date.now();
+      return Date.now() - since >= quietMs;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
+describe('kure controller', () => {
+  it('renders the examples into one commit per cluster with exactly the expected tree, then stays quiet', async () => {
+    const ns = { platform: await newNamespace('kp'), staging: await newNamespace('ks'), teamA: await newNamespace('kt') };
+    git.createRepo('examples', { files: { 'README.md': 'fleet\n' } });
+    const objects = examples(ns, git.url('examples'));
+    await createGitSecret(ns.platform);
+    await createGitSecret(ns.staging);
+    await applyAll(objects);
+    const m = await start([ns.platform, ns.staging, ns.teamA]);
+
+    const clusters = objects.filter((o) => o.kind === 'KureCluster');
+    for (const c of clusters) await waitReady('KureCluster', c.metadata.namespace!, c.metadata.name, { status: 'True', reason: 'Rendered' }, 60_000);
+    await settled(m);
+
+    // The same resources, as the API server hands them out, through the pure core give exactly the
+    // committed tree. (The API server sorts the keys of free-form manifests, so the bytes of a
+    // `manifests` application can differ from `kure render` of the YAML files in key order.)
+    const stored = await Promise.all(objects.map(async (o) => (await getKure(o.kind, o.metadata.namespace!, o.metadata.name))!));
+    const result = assemble(stored);
+    const expected: string[] = ['README.md'];
+    for (const c of result.clusters) {
+      const p = c.model.repository.path;
+      for (const [file, content] of render(c.model)) {
+        expected.push(`${p}/${file}`);
+        expect(show(git, 'examples', `${p}/${file}`)).toBe(content);
+      }
+    }
+    expect(lsTree(git, 'examples')).toEqual(expected.sort());
+    expect(commitCount(git, 'examples')).toBe(1 + clusters.length);
+    expect(show(git, 'examples', 'README.md')).toBe('fleet\n');
+
+    // Every object is Ready; the cross-namespace application too.
+    for (const o of objects) {
+      const { ready: r, obj } = await ready(o.kind, o.metadata.namespace!, o.metadata.name);
+      expect({ kind: o.kind, name: o.metadata.name, status: r?.status, reason: r?.reason }).toEqual({ kind: o.kind, name: o.metadata.name, status: 'True', reason: 'Rendered' });
+      expect(obj?.status?.observedGeneration).toBe(obj?.metadata.generation);
+    }
+    const prod = await getKure('KureCluster', ns.platform, 'production');
+    expect(prod?.status).toMatchObject({ lastCommit: { sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: expect.stringContaining('kure: render') } });
+    expect(prod?.metadata.finalizers).toContain('kure.dev/finalizer');
+
+    // A resync with nothing new: no commit, no status write.
+    const before = head(git, 'examples');
+    const rv = (await getKure('KureApplication', ns.platform, 'frontend'))?.metadata.resourceVersion;
+    m.resyncAll();
+    await settled(m);
+    expect(head(git, 'examples')).toBe(before);
+    expect((await getKure('KureApplication', ns.platform, 'frontend'))?.metadata.resourceVersion).toBe(rv);
+
+    // Metrics tell the same story.
+    const text = await (await fetch(`http://${m.metricsAddress}/metrics`)).text();
+    expect(text).toMatch(/kure_git_commits_total 2/);
+    expect(text).toMatch(/kure_reconcile_total\{result="success"\} \d+/);
+    expect((await fetch(`http://${m.metricsAddress}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://${m.metricsAddress}/healthz`)).status).toBe(200);
+  });
+
+  it('editing one application makes one commit that touches only its bundle', async () => {
+    const ns = await newNamespace();
+    git.createRepo('edit');
+    await createGitSecret(ns);
+    await applyAll([...smallCluster(ns, git.url('edit')), kureObject('KureBundle', ns, 'other', { nodeRef: { name: 'apps' } })]);
+    await applyAll([configMapApp(ns, 'one', 'web', { v: '1' }), configMapApp(ns, 'two', 'web', { v: '1' }), configMapApp(ns, 'three', 'other', { v: '1' })]);
+    const m = await start([ns]);
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
+    await settled(m);
+    const commits = commitCount(git, 'edit');
+    const tree = lsTree(git, 'edit');
+
+    await apply(configMapApp(ns, 'one', 'web', { v: '2' }));
+    await waitFor('a new commit', () => commitCount(git, 'edit') > commits);
+    await settled(m);
+    expect(commitCount(git, 'edit')).toBe(commits + 1);
+    const changed = changedFiles(git, 'edit');
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.every((f) => f.startsWith('clusters/prod/') && f.includes('/web/'))).toBe(true);
+    expect(lsTree(git, 'edit')).toEqual(tree);
+    await waitReady('KureApplication', ns, 'one', { status: 'True', reason: 'Rendered' });
+  });
+
+  it('invalid input: precise conditions, nothing pushed; fixing it pushes', async () => {
+    const ns = await newNamespace();
+    git.createRepo('invalid');
+    await createGitSecret(ns);
+    await applyAll([
+      ...smallCluster(ns, git.url('invalid')),
+      configMapApp(ns, 'good', 'web', { a: '1' }),
+      kureObject('KureBundle', ns, 'cyc-a', { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyc-b' }] }),
+      kureObject('KureBundle', ns, 'cyc-b', { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyc-a' }] }),
+      configMapApp(ns, 'lost', 'no-such-bundle', { a: '1' }),
+    ]);
+    await start([ns]);
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'DependencyCycle' });
+    expect(c.message).toContain(`KureBundle ${ns}/cyc-a`);
+    await waitReady('KureBundle', ns, 'cyc-a', { status: 'False', reason: 'DependencyCycle' });
+    const good = await waitReady('KureApplication', ns, 'good', { status: 'False', reason: 'ClusterNotReady' });
+    expect(good.message).toContain(`KureCluster ${ns}/prod`);
+    const lost = await waitReady('KureApplication', ns, 'lost', { status: 'False', reason: 'NotFound' });
+    expect(lost.message).toContain('no-such-bundle');
+    expect(commitCount(git, 'invalid')).toBe(0);
+
+    await apply(kureObject('KureBundle', ns, 'cyc-b', { nodeRef: { name: 'apps' } }));
+    await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
+    await waitReady('KureApplication', ns, 'good', { status: 'True', reason: 'Rendered' });
+    expect(commitCount(git, 'invalid')).toBe(1);
+  });
+
+  it('deletion: Delete removes the path in one commit, Retain leaves it; finalizers are released', async () => {
+    const ns = await newNamespace();
+    git.createRepo('deletion', { files: { 'keep/me.txt': 'x\n' } });
+    await createGitSecret(ns);
+    const del = smallCluster(ns, git.url('deletion'), { name: 'gone', deletionPolicy: 'Delete' });
+    const ret = smallCluster(ns, git.url('deletion'), { name: 'kept', deletionPolicy: 'Retain' }).map((o) =>
+      o.kind === 'KureNode' ? kureObject('KureNode', ns, 'apps2', { clusterRef: { name: 'kept' } }) : o.kind === 'KureBundle' ? kureObject('KureBundle', ns, 'web2', { nodeRef: { name: 'apps2' } }) : o,
+    );
+    await applyAll([...del, ...ret, configMapApp(ns, 'a', 'web', { a: '1' }), configMapApp(ns, 'b', 'web2', { b: '1' })]);
+    const m = await start([ns]);
+    await waitReady('KureCluster', ns, 'gone', { reason: 'Rendered' });
+    await waitReady('KureCluster', ns, 'kept', { reason: 'Rendered' });
+    await settled(m);
+    expect(lsTree(git, 'deletion', 'clusters/gone').length).toBeGreaterThan(0);
+    const commits = commitCount(git, 'deletion');
+
+    await deleteKure('KureCluster', ns, 'gone');
+    await waitFor('cluster gone', async () => (await getKure('KureCluster', ns, 'gone')) === undefined);
+    expect(lsTree(git, 'deletion', 'clusters/gone')).toEqual([]);
+    expect(commitCount(git, 'deletion')).toBe(commits + 1);
+    expect(lsTree(git, 'deletion', 'clusters/kept').length).toBeGreaterThan(0);
+    expect(show(git, 'deletion', 'keep/me.txt')).toBe('x\n');
+
+    await deleteKure('KureCluster', ns, 'kept');
+    await waitFor('cluster kept deleted', async () => (await getKure('KureCluster', ns, 'kept')) === undefined);
+    await settled(m);
+    expect(commitCount(git, 'deletion')).toBe(commits + 1);
+    expect(lsTree(git, 'deletion', 'clusters/kept').length).toBeGreaterThan(0);
+    // Its members now reach no cluster.
+    await waitReady('KureApplication', ns, 'b', { status: 'False', reason: 'NoCluster' });
+  });
+
+  it("a commit pushed by someone else meanwhile survives; hand edits under the owned path are repaired on resync", async () => {
+    const ns = await newNamespace();
+    git.createRepo('shared', { files: { 'README.md': 'v1\n' } });
+    await createGitSecret(ns);
+    await applyAll([...smallCluster(ns, git.url('shared')), configMapApp(ns, 'a', 'web', { a: '1' })]);
+    const m = await start([ns]);
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
+    await settled(m);
+    const owned = lsTree(git, 'shared', 'clusters/prod');
+
+    // Someone else commits outside (and inside) the owned path.
+    seedCommit(git.gitdir('shared'), 'main', [['README.md', 'v2 by a human\n'], [owned[0]!, 'tampered\n']], 'human edit');
+    const humanSha = head(git, 'shared');
+    await apply(configMapApp(ns, 'a', 'web', { a: '2' }));
+    await waitFor('a commit on top of the human one', () => head(git, 'shared') !== humanSha);
+    await settled(m);
+    expect(show(git, 'shared', 'README.md')).toBe('v2 by a human\n');
+    expect(gitCli(['--git-dir', git.gitdir('shared'), 'merge-base', '--is-ancestor', humanSha, 'main'])).toBe('');
+    // The owned file was restored by the same sync (the sink compares against the remote tree).
+    expect(show(git, 'shared', owned[0]!)).not.toBe('tampered\n');
+
+    // Drift repair by resync alone.
+    seedCommit(git.gitdir('shared'), 'main', [[owned[0]!, 'tampered again\n']], 'drift');
+    const drift = head(git, 'shared');
+    m.resyncAll();
+    await waitFor('drift repaired', () => head(git, 'shared') !== drift, 30_000);
+    expect(show(git, 'shared', owned[0]!)).not.toBe('tampered again\n');
+  });
+
+  it('Git server down → GitError with backoff; recovers by itself when it is back', async () => {
+    const ns = await newNamespace();
+    git.createRepo('outage');
+    await createGitSecret(ns);
+    await git.setDown(true);
+    await applyAll([...smallCluster(ns, git.url('outage')), configMapApp(ns, 'a', 'web', { a: '1' })]);
+    const m = await start([ns]);
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'GitError' });
+    expect(c.message).toMatch(/push to .* failed/);
+    expect(c.message).not.toContain('s3cr3t');
+    await waitReady('KureApplication', ns, 'a', { status: 'False', reason: 'ClusterNotReady' });
+    await git.setDown(false);
+    await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' }, 60_000);
+    expect(commitCount(git, 'outage')).toBe(1);
+    const text = await (await fetch(`http://${m.metricsAddress}/metrics`)).text();
+    expect(text).toMatch(/kure_git_errors_total\{kind="[a-z]+"\} [1-9]/);
+  });
+
+  it('wrong credentials → GitError (auth); the Secret fixed → pushed', async () => {
+    const ns = await newNamespace();
+    git.createRepo('auth');
+    await createGitSecret(ns, 'git-auth', { username: 'kure', password: 'wrong-password' });
+    await applyAll([...smallCluster(ns, git.url('auth')), configMapApp(ns, 'a', 'web', { a: '1' })]);
+    await start([ns]);
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'GitError' });
+    expect(c.message).not.toContain('wrong-password');
+    await createGitSecret(ns);
+    await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' }, 60_000);
+  });
+
+  it('suspend: nothing pushed while suspended; resuming pushes', async () => {
+    const ns = await newNamespace();
+    git.createRepo('suspend');
+    await createGitSecret(ns);
+    const objs = smallCluster(ns, git.url('suspend'));
+    (objs[0] as KureResource & { spec: { suspend?: boolean } }).spec.suspend = true;
+    await applyAll([...objs, configMapApp(ns, 'a', 'web', { a: '1' })]);
+    await start([ns]);
+    await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'Suspended' });
+    expect(commitCount(git, 'suspend')).toBe(0);
+    (objs[0] as KureResource & { spec: { suspend?: boolean } }).spec.suspend = false;
+    await apply(objs[0]!);
+    await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
+    expect(commitCount(git, 'suspend')).toBe(1);
+  });
+
+  it('1,000 KureApplications applied at once are all reflected in at most 5 commits', async () => {
+    const ns = await newNamespace();
+    git.createRepo('burst');
+    await createGitSecret(ns);
+    await applyAll(smallCluster(ns, git.url('burst')));
+    const m = await start([ns], { settleMs: 500 });
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
+    await settled(m);
+    const before = commitCount(git, 'burst');
+    const apps = Array.from({ length: 1000 }, (_, i) => configMapApp(ns, `app-${String(i).padStart(4, '0')}`, 'web', { i: String(i) }));
+    await applyAll(apps, 32);
+    await settled(m, 1500, 120_000);
+    const commits = commitCount(git, 'burst') - before;
+    expect(commits).toBeGreaterThanOrEqual(1);
+    expect(commits).toBeLessThanOrEqual(5);
+    const files = lsTree(git, 'burst', 'clusters/prod').join('\n');
+    for (const a of [apps[0]!, apps[499]!, apps[999]!]) expect(files).toContain(a.metadata.name);
+    await waitReady('KureApplication', ns, 'app-0999', { status: 'True', reason: 'Rendered' }, 60_000);
+  }, 240_000);
+});
