@@ -10,9 +10,10 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createGitSink } from '../src/controller/git-sink.js';
 import { startManager, type Manager } from '../src/controller/manager.js';
-import { KUBECONFIG_ENV, REPO_ROOT, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
+import { KUBECONFIG_ENV, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
 import { gitCli, startGitServer } from '../test/support/git-server.js';
-import { applyCrdsFromDir, createTestNamespace, loadTestKubeConfig, serverSideApply } from '../test/support/kube.js';
+import { createTestNamespace, loadTestKubeConfig, serverSideApply } from '../test/support/kube.js';
+import { installCrds } from '../test/integration/controller/harness.js';
 
 const API = 'kure.dev/v1alpha1';
 const CHANGES = 20;
@@ -48,14 +49,18 @@ export async function benchControllerLatency(): Promise<Record<string, number>> 
   const git = await startGitServer({ username: 'kure', password: 'bench-password' });
   let manager: Manager | undefined;
   try {
-    await applyCrdsFromDir(path.join(REPO_ROOT, 'crds'));
+    await installCrds();
     const ns = await createTestNamespace('bench');
     const gitdir = git.createRepo('fleet');
     const head = () => {
       try {
         return readFileSync(path.join(gitdir, 'refs', 'heads', 'main'), 'utf8').trim();
       } catch {
-        return gitCli(['--git-dir', gitdir, 'rev-parse', '-q', '--verify', 'refs/heads/main']).trim();
+        try {
+          return gitCli(['--git-dir', gitdir, 'rev-parse', '-q', '--verify', 'refs/heads/main']).trim();
+        } catch {
+          return ''; // no commit yet
+        }
       }
     };
     const commits = () => Number(gitCli(['--git-dir', gitdir, 'rev-list', '--count', 'main']).trim());
