@@ -33,6 +33,8 @@ export interface ManagerOptions extends Partial<ControllerOptions> {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** How long a failing informer still counts as ready (default 30 s). */
+  informerUnhealthyAfterMs?: number;
   /** Collect Node.js process metrics too (default true for the CLI, false in tests). */
   defaultMetrics?: boolean;
 }
@@ -93,6 +95,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
             watchTimeoutSeconds: o.watchTimeoutSeconds,
             logger,
             transform,
+            unhealthyAfterMs: input.informerUnhealthyAfterMs,
             onRestart: (reason) => {
               metrics.informerRestarts.inc({ resource, reason });
               logger.debug({ resource, namespace: ns ?? '*', reason }, 'informer reconnect');

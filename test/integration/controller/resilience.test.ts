@@ -135,7 +135,8 @@ describe('kure controller resilience', () => {
     await applyAll([...smallCluster(ns, git.url('apiserver')), configMapApp(ns, 'a', 'web', { v: '1' })]);
     const proxy = await apiProxy(new URL(loadTestKubeConfig().getCurrentCluster()!.server));
     try {
-      const m = await startTestManager([ns], { kubeConfig: kubeConfigVia(proxy.port) });
+      const m = await startTestManager([ns], { kubeConfig: kubeConfigVia(proxy.port), informerUnhealthyAfterMs: 1000 });
+      const readyz = async () => (await fetch(`http://${m.metricsAddress}/readyz`)).status;
       managers.push(m);
       await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
       expect(commitCount(git, 'apiserver')).toBe(1);
@@ -144,6 +145,7 @@ describe('kure controller resilience', () => {
       // Meanwhile a change lands in the API server (the test talks to it directly).
       await apply(configMapApp(ns, 'a', 'web', { v: '2' }));
       await new Promise((r) => setTimeout(r, 3000));
+      expect(await readyz()).toBe(503); // informers failing for longer than 1 s
       await proxy.up();
       await waitFor('the change after reconnect', () => commitCount(git, 'apiserver') === 2, 45_000);
       const restarts = await m.metrics.informerRestarts.get();
@@ -157,6 +159,7 @@ describe('kure controller resilience', () => {
       await apply(configMapApp(ns, 'a', 'web', { v: '4' }));
       await waitFor('the change after a re-list', () => commitCount(git, 'apiserver') === 4, 20_000);
       await waitFor('ready again', () => m.ready(), 10_000);
+      expect(await readyz()).toBe(200);
     } finally {
       await proxy.stop();
     }
