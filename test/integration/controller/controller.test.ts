@@ -29,6 +29,7 @@ import {
   waitFor,
   waitReady,
 } from './harness.js';
+import { kubeRequest } from '../../support/kube.js';
 
 // jest's per-project testTimeout is not applied (it is a global option): set it here.
 jest.setTimeout(120_000);
@@ -170,6 +171,12 @@ describe('kure controller', () => {
     const lost = await waitReady('KureApplication', ns, 'lost', { status: 'False', reason: 'NotFound' });
     expect(lost.message).toContain('no-such-bundle');
     expect(commitCount(git, 'invalid')).toBe(0);
+    // A Warning Event on the cluster says the same (events.k8s.io/v1).
+    const events = await waitFor('a Warning event', async () => {
+      const { body } = await kubeRequest<{ items: { type: string; reason: string; note: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+      return body.items.find((e) => e.type === 'Warning' && e.reason === 'DependencyCycle' && e.regarding.name === 'prod');
+    });
+    expect(events.note).toContain('cyc-a');
 
     await apply(kureObject('KureBundle', ns, 'cyc-b', { nodeRef: { name: 'apps' } }));
     await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
