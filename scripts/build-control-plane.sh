@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local test control plane (etcd + the real kube-apiserver, see test/control-plane/)
-# into .cache/control-plane/kube-control-plane, only when the binary is missing or older than
-# its Go sources, go.mod, go.sum or this script. Non-interactive; safe to run from a fresh clone.
+# into .cache/control-plane/kube-control-plane, only when the binary is missing or was built from
+# other Go sources, go.mod, go.sum, build script or Go version. Non-interactive; safe to run from a fresh clone.
 #
 #   scripts/build-control-plane.sh          # build if needed, print the binary's path last
 #   scripts/build-control-plane.sh --force  # always rebuild
@@ -25,13 +25,19 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-stale=$force
-if [[ ! -x "$bin" ]]; then
-  stale=1
-elif [[ -n "$(find "$src" "${BASH_SOURCE[0]}" -newer "$bin" \( -name '*.go' -o -name go.mod -o -name go.sum -o -name 'build-control-plane.sh' \) -print -quit)" ]]; then
-  stale=1
-fi
-if [[ $stale == 0 ]]; then
+# Up to date when the binary exists and was built from exactly these inputs: the Go sources, go.mod,
+# go.sum, this script and the Go version (a content hash, so a fresh checkout with new mtimes but the
+# same sources, or a CI cache of .cache/, does not rebuild).
+inputs_hash() {
+  {
+    go version
+    cd "$src" && find . -maxdepth 1 \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z | xargs -0 sha256sum
+    sha256sum < "$root/scripts/build-control-plane.sh"
+  } | sha256sum | cut -d' ' -f1
+}
+hash="$(inputs_hash)"
+stamp="$bin.inputs"
+if [[ $force == 0 && -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$hash" ]]; then
   log "up to date: $bin"
   echo "$bin"
   exit 0
@@ -60,6 +66,7 @@ tmp="$bin.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 go build -buildvcs=false -trimpath -ldflags "$ldflags" -o "$tmp" .
 mv -f "$tmp" "$bin"
+echo "$hash" > "$stamp"
 t2=$(date +%s)
 log "built $bin ($(du -m "$bin" | cut -f1) MB): download $((t1 - t0)) s, build $((t2 - t1)) s, total $((t2 - t0)) s"
 echo "$bin"

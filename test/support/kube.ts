@@ -5,6 +5,7 @@
 // fields and defeat fieldValidation=Strict.
 import { KubeConfig } from '@kubernetes/client-node';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -72,7 +73,7 @@ export async function kubeRequest<T = unknown>(
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   if (payload !== undefined) options.headers = { ...options.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) };
   const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = https.request(url, options, (r) => {
+    const req = (url.protocol === 'http:' ? http : https).request(url, options, (r) => {
       let text = '';
       r.setEncoding('utf8');
       r.on('data', (c: string) => (text += c));
