@@ -11,12 +11,20 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** Flux/Go duration syntax, as in the upstream Kustomization CRD. */
 export const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
-/** A relative path that stays inside its root: no leading '/', no '..' segment. */
-export const RELATIVE_PATH = '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$';
+/** A relative path (no leading '/'); RE2 has no lookahead, so '..' segments are a CEL rule (RelativePath). */
+export const RELATIVE_PATH = '^[A-Za-z0-9._-][A-Za-z0-9._/-]*$';
 
 const cel = (rules: { rule: string; message: string }[]) => ({ 'x-kubernetes-validations': rules });
 const obj = <T extends Record<string, TSchema>>(props: T, options: ObjectOptions = {}) => Type.Object(props, options);
 const opt = Type.Optional;
+
+/** A path inside a repository or artifact: relative, and no '..' segment can lead out of it. */
+const RelativePath = () =>
+  Type.String({
+    pattern: RELATIVE_PATH,
+    maxLength: 512,
+    ...cel([{ rule: "!self.matches('(^|/)[.][.](/|$)')", message: 'must not contain a .. segment' }]),
+  });
 
 export const Name = Type.String({ pattern: DNS1123_LABEL, minLength: 1, maxLength: 63 });
 export const Duration = Type.String({ pattern: DURATION });
@@ -84,7 +92,7 @@ export const ClusterSpec = obj({
   repository: obj({
     url: Type.String({ pattern: '^https?://', description: 'Git repository URL (http or https).' }),
     branch: opt(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._/-]+$' })),
-    path: opt(Type.String({ pattern: RELATIVE_PATH, maxLength: 512 })),
+    path: opt(RelativePath()),
     secretRef: opt(LocalRef),
     author: opt(obj({ name: Type.String({ minLength: 1 }), email: Type.String({ minLength: 1 }) })),
   }),
@@ -163,7 +171,7 @@ export const BundleSpec = obj({
   commonMetadata: opt(obj({ labels: opt(StringMap), annotations: opt(StringMap) })),
   suspend: opt(Type.Boolean()),
   allowedNamespaces: opt(Type.Array(Name)),
-  path: opt(Type.String({ pattern: RELATIVE_PATH, maxLength: 512 })),
+  path: opt(RelativePath()),
 });
 
 // ---------------------------------------------------------------- KureApplication
