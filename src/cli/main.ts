@@ -58,8 +58,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       }
     }
     case 'controller': {
-      const specifier = './controller.js';
-      const { runController } = (await import(specifier)) as { runController: (argv: string[]) => Promise<number> };
+      // Loaded on demand: render/validate/diff never pay for the Kubernetes client.
+      const { runController } = await import('./controller.js');
       return runController(rest);
     }
     case 'version':
