@@ -7,6 +7,8 @@ const common = {
 };
 
 export default {
+  // Global only (jest ignores it per project): integration tests start processes and wait on them.
+  testTimeout: 120000,
   collectCoverageFrom: ['src/**/*.ts'],
   coverageReporters: ['text-summary', 'text'],
   projects: [
@@ -17,7 +19,6 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -420,7 +420,7 @@ class Assembler {
         prune: b.spec.prune ?? true,
         wait: b.spec.wait ?? dependents.has(b.metadata.name),
         ...(b.spec.targetNamespace ? { targetNamespace: b.spec.targetNamespace } : {}),
-        ...(b.spec.commonMetadata ? { commonMetadata: b.spec.commonMetadata } : {}),
+        ...(b.spec.commonMetadata ? { commonMetadata: sortKeys(b.spec.commonMetadata) } : {}),
         suspend: b.spec.suspend ?? false,
         ...(src?.spec.source && bp && 'path' in bp ? { external: { node: src.metadata.name, source: src.spec.source, path: bp.path } } : {}),
         applications: [],
@@ -557,8 +557,26 @@ function shapeErrors(r: KureResource): ReturnType<typeof checkShape> {
   return errors;
 }
 
+/**
+ * Maps in the model have sorted keys: the API server stores custom resources that way, so sorting
+ * here makes `kure render` and the controller write the same bytes for the same input.
+ */
+export function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.keys(obj)
+      .sort(cmp)
+      .map((k) => [k, sortKeys(obj[k])]),
+  ) as T;
+}
+
+const sortedSpecs = new WeakMap<object, ApplicationSpec>();
+
 function applicationModel(a: KureApplication): ApplicationModel {
-  const s = a.spec;
+  let s = sortedSpecs.get(a.spec);
+  if (!s) sortedSpecs.set(a.spec, (s = sortKeys(a.spec)));
   const content: ApplicationContent = s.manifests
     ? { type: 'manifests', manifests: s.manifests }
     : s.helm

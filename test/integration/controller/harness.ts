@@ -12,7 +12,7 @@ import { startManager, type Manager, type ManagerOptions } from '../../../src/co
 import type { Sink } from '../../../src/controller/contracts.js';
 import { REPO_ROOT } from '../../support/control-plane.js';
 import { gitCli, startGitServer, type GitServer } from '../../support/git-server.js';
-import { applyCrdsFromDir, createTestNamespace, kubeRequest, loadTestKubeConfig, readYamlObjects, serverSideApply, waitForCrdEstablished } from '../../support/kube.js';
+import { applyCrdsFromDir, createTestNamespace, kubeRequest, loadTestKubeConfig, serverSideApply } from '../../support/kube.js';
 
 export const GIT_USER = 'kure';
 export const GIT_PASSWORD = 's3cr3t-pw';
@@ -24,38 +24,10 @@ const PLURAL: Record<string, string> = {
   KureApplication: 'kureapplications',
 };
 
-/** RE2 (the API server's regex engine) has no lookahead; see installCrds. */
-const RE2_SAFE_RELATIVE_PATH = '^[A-Za-z0-9._-][A-Za-z0-9._/-]*$';
-
-function withoutLookahead(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutLookahead);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, k === 'pattern' && typeof v === 'string' && v.includes('(?!') ? RE2_SAFE_RELATIVE_PATH : withoutLookahead(v)]),
-    );
-  }
-  return value;
-}
-
 let crdsInstalled: Promise<void> | undefined;
-/**
- * Installs crds/. If the API server rejects a lookahead `pattern` (RE2 has none; crds/ of this
- * revision uses one for relative paths), installs a copy with an RE2-safe pattern instead and says
- * so: the controller tests are about the controller, the CRD tests catch the CRD bug.
- */
+/** Installs crds/ once per test file (the API server is shared by the whole run). */
 export function installCrds(): Promise<void> {
-  crdsInstalled ??= (async () => {
-    const dir = path.join(REPO_ROOT, 'crds');
-    try {
-      await applyCrdsFromDir(dir);
-    } catch (err) {
-      if (!/valid regular expression/.test(String(err))) throw err;
-      process.stderr.write(`controller tests: crds/ rejected by the API server (${String(err).slice(0, 160)}…); installing them with an RE2-safe path pattern\n`);
-      const crds = readYamlObjects(dir).filter((o) => o.kind === 'CustomResourceDefinition');
-      for (const crd of crds) await serverSideApply(withoutLookahead(crd) as never);
-      for (const crd of crds) await waitForCrdEstablished(crd.metadata!.name!);
-    }
-  })();
+  crdsInstalled ??= applyCrdsFromDir(path.join(REPO_ROOT, 'crds')).then(() => undefined);
   return crdsInstalled;
 }
 

@@ -346,6 +346,15 @@ spec: {gitops: {engine: flux}, repository: {url: https://git.example.com/dev.git
     expect([a!.interval, a!.prune, a!.suspend]).toEqual(['10m', true, false]);
   });
 
+  it('gives maps a canonical key order, as the API server stores them', () => {
+    const spec = (data: string) => `bundleRef: {name: a}, manifests: [{kind: ConfigMap, apiVersion: v1, metadata: {name: x}, data: ${data}}]`;
+    const model = (data: string) =>
+      assemble(parseResources('t.yaml', [...base, bundle('a'), app('x', spec(data))].join('---\n')).resources).clusters[0]!.model;
+    const content = (data: string) => model(data).nodes[0]!.bundles[0]!.applications[0]!.content;
+    expect(content('{b: "2", a: "1"}')).toEqual(content('{a: "1", b: "2"}'));
+    expect(JSON.stringify(content('{b: "2", a: "1"}'))).toBe(JSON.stringify(content('{a: "1", b: "2"}')));
+  });
+
   it('is independent of input order', () => {
     const docs = [...base, bundle('a'), bundle('b', 'dependsOn: [{name: a}]'), app('x', `bundleRef: {name: a}, manifests: [${cm('x')}]`)];
     const forward = assemble(parseResources('t.yaml', docs.join('---\n')).resources);
