@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, one JSON line of numbers each. Targets are in ARCHITECTURE.md.
+import { benchControllerLatency } from './controller-latency.js';
 import { benchGitCommit } from './git-commit.js';
 import { benchRender } from './render.js';
 
 const benches: Record<string, () => Promise<Record<string, number>> | Record<string, number>> = {
   render: benchRender,
   git: benchGitCommit,
+  controller: benchControllerLatency,
 };
 
 const only = process.argv.slice(2);

@@ -20,33 +20,46 @@ export interface BundleDirectory {
 }
 
 /**
- * Rendered files per application spec object. A generator reads only the application, its bundle's
- * settings and the cluster's settings, so when those are unchanged (the controller's caches hand
- * back the same spec objects) the YAML is reused: re-rendering after one change costs one file.
+ * Memos for re-rendering. A generator reads only the application, its bundle's settings and the
+ * cluster's settings, so while those are unchanged (the controller's caches hand back the same spec
+ * objects) the output is reused: re-rendering after one change formats one file.
  */
-const memo = new WeakMap<object, { context: string; file: RenderedFile }>();
+const applicationMemo = new WeakMap<object, { context: string; id: string; file: RenderedFile }>();
+const directoryMemo = new Map<string, { context: string; specs: object[]; ids: string[]; directory: BundleDirectory }>();
+const MAX_DIRECTORIES = 50_000;
+const clusterContexts = new WeakMap<ClusterModel, string>();
 
 function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: ClusterModel, context: string): RenderedFile {
-  const key = `${context}|${app.namespace}/${app.name}`;
-  const hit = memo.get(app.spec);
-  if (hit?.context === key) return hit.file;
+  const id = `${app.namespace}/${app.name}`;
+  const hit = applicationMemo.get(app.spec);
+  if (hit?.context === context && hit.id === id) return hit.file;
   const objects = applicationObjects(app, bundle, cluster);
   const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '' };
-  memo.set(app.spec, { context: key, file });
+  applicationMemo.set(app.spec, { context, id, file });
   return file;
 }
 
 /** Everything a generator may read besides the application itself. */
 function generatorContext(bundle: BundleModel, cluster: ClusterModel): string {
+  let clusterContext = clusterContexts.get(cluster);
+  if (clusterContext === undefined) {
+    const { nodes: _n, ...clusterSettings } = cluster;
+    clusterContexts.set(cluster, (clusterContext = JSON.stringify(clusterSettings)));
+  }
   const { applications: _a, ...bundleSettings } = bundle;
-  const { nodes: _n, ...clusterSettings } = cluster;
-  return JSON.stringify([bundleSettings, clusterSettings]);
+  return `${JSON.stringify(bundleSettings)}|${clusterContext}`;
 }
 
 export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): BundleDirectory {
+  const context = generatorContext(bundle, cluster);
+  const specs = bundle.applications.map((a) => a.spec);
+  const ids = bundle.applications.map((a) => `${a.namespace}/${a.name}`);
+  const key = `${cluster.ref.namespace}/${cluster.name}/${bundle.name}`;
+  const hit = directoryMemo.get(key);
+  if (hit?.context === context && sameItems(hit.specs, specs) && sameItems(hit.ids, ids)) return hit.directory;
+
   const files = new Map<string, RenderedFile>();
   const names = applicationFileNames(bundle);
-  const context = generatorContext(bundle, cluster);
   for (const app of bundle.applications) {
     const file = renderApplication(app, bundle, cluster, context);
     if (file.objects.length > 0) files.set(names.get(app) as string, file);
@@ -57,8 +70,13 @@ export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): Bun
     `KureBundle ${bundle.ref.namespace}/${bundle.name}`,
     all.flatMap((f) => f.ids),
   );
-  return { dir: bundleDir(bundle), files };
+  const directory = { dir: bundleDir(bundle), files };
+  if (directoryMemo.size >= MAX_DIRECTORIES) directoryMemo.clear();
+  directoryMemo.set(key, { context, specs, ids, directory });
+  return directory;
 }
+
+const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Kustomize transformers that apply commonMetadata the way Flux's `spec.commonMetadata` does:

@@ -40,7 +40,12 @@ export const KUBECONFIG_ENV = 'KURE_TEST_KUBECONFIG';
 /** Set to the stamped Kubernetes version by global setup when it started the local control plane. */
 export const LOCAL_VERSION_ENV = 'KURE_TEST_CONTROL_PLANE_VERSION';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root: the nearest directory above this file with a package.json (from test/ or dist/test/). */
+export const REPO_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && dir !== path.dirname(dir)) dir = path.dirname(dir);
+  return dir;
+})();
 export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'control-plane');
 export const BINARY = path.join(CACHE_DIR, 'kube-control-plane');
 export const BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'build-control-plane.sh');
