@@ -3,6 +3,7 @@
 import type { KureResource } from '../api/schema.js';
 import type { ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
 import type { V1Secret } from '@kubernetes/client-node';
+import type { GitErrorKind, GitSink } from '../git/index.js';
 
 export interface AssembledClusterLike {
   key: string;
@@ -26,31 +27,10 @@ export interface Pipeline {
   render(model: ClusterModel): FileTree;
 }
 
-export type GitAuth = { username: string; password: string } | { token: string };
+export type { GitAuth, GitErrorKind, GitTarget, SyncResult } from '../git/index.js';
 
-export interface GitTarget {
-  url: string;
-  branch: string;
-  path: string;
-  auth?: GitAuth;
-  author: { name: string; email: string };
-}
-
-export interface SyncResult {
-  changed: boolean;
-  sha: string;
-  time?: string;
-  message?: string;
-  changedPaths: string[];
-  attempts: number;
-}
-
-export interface Sink {
-  sync(target: GitTarget, tree: FileTree, message: string | ((changedPaths: string[]) => string), signal?: AbortSignal): Promise<SyncResult>;
-  remove(target: GitTarget, message: string, signal?: AbortSignal): Promise<SyncResult>;
-}
-
-export type GitErrorKind = 'auth' | 'network' | 'conflict' | 'other';
+/** The Git side: src/git's GitSink, or a fake in unit tests. */
+export type Sink = Pick<GitSink, 'sync' | 'remove'>;
 
 /** Structural check for src/git's GitError (name 'GitError', a `kind`). */
 export function gitErrorKind(err: unknown): GitErrorKind | undefined {

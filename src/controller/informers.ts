@@ -8,6 +8,7 @@
 //   timeout (a dropped TCP stream nobody noticed), and every reconnect is logged and counted;
 // - a re-list only reports objects whose resourceVersion changed (no spurious updates).
 import type { Logger } from './logger.js';
+import { sleep } from './sleep.js';
 
 /** The little of an object a cache needs. */
 export interface KubernetesObject {
@@ -50,13 +51,6 @@ export interface ReflectorOptions<T extends KubernetesObject> {
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 class GoneError extends Error {
   override name = 'GoneError';

@@ -6,6 +6,7 @@
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { statusCode, type LeaseClient } from './kube.js';
 import type { Logger } from './logger.js';
+import { sleep } from './sleep.js';
 
 export interface LeaderElectorOptions {
   client: LeaseClient;
@@ -23,13 +24,6 @@ export interface LeaderElectorOptions {
   now?: () => number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 const jitter = (ms: number) => ms * (1 + Math.random() * 0.2);
 
