@@ -3,6 +3,9 @@
 // syncs the tree to Git (the sink makes no commit when nothing changed) and writes each member's
 // status only when it changed. The machinery (informers, queue, leader election) lives elsewhere.
 import type { KureCluster, KureKind, KureResource } from '../api/schema.js';
+import { DEFAULTS } from '../model/assemble.js';
+import { formatProblem as fmtProblem, refKey, refOf } from '../model/problems.js';
+import { normalizeRepoPath } from '../model/repo-path.js';
 import type { ObjectRef, Problem } from '../model/types.js';
 import {
   gitErrorKind,
@@ -15,6 +18,7 @@ import {
   type Sink,
   type SyncResult,
 } from './contracts.js';
+import { changeMessage, describeChanges } from '../git/message.js';
 import type { EventRecorder } from './events.js';
 import { FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
 import { decodeSecret, type KureWriter } from './kube.js';
@@ -52,10 +56,6 @@ export interface ReconcilerDeps {
   now?: () => Date;
 }
 
-const refKey = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
-const fmtRef = (ref: ObjectRef) => `${ref.kind} ${ref.namespace}/${ref.name}`;
-const fmtProblem = (p: Problem) => `${fmtRef(p.ref)}: ${p.field}: ${p.message}`;
-const refOf = (r: KureResource): ObjectRef => ({ kind: r.kind, namespace: r.metadata.namespace ?? '', name: r.metadata.name });
 
 export function clusterKeyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;
@@ -211,7 +211,7 @@ export class Reconciler {
     let sync: SyncResult;
     try {
       sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-        this.d.sink.sync(target, tree, (changed) => commitMessage(key, changed), signal),
+        this.d.sink.sync(target, tree, changeMessage(key), signal),
       );
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -230,7 +230,7 @@ export class Reconciler {
     const extra: Record<string, unknown> = {};
     if (sync.changed) {
       this.d.metrics?.gitCommits.inc();
-      const lastCommit = { sha: sync.sha, time: sync.time ?? this.now().toISOString(), message: firstLine(sync.message ?? commitMessage(key, sync.changedPaths)) };
+      const lastCommit = { sha: sync.sha, time: sync.time ?? this.now().toISOString(), message: firstLine(sync.message ?? describeChanges(key, sync.changedPaths)) };
       extra.lastCommit = lastCommit;
       this.d.logger.info({ cluster: key, sha: sync.sha, files: sync.changedPaths.length, attempts: sync.attempts }, 'pushed commit');
       void this.d.events.record(asTarget(cluster), 'Normal', 'Committed', `Pushed ${sync.sha.slice(0, 12)} to ${where}: ${sync.changedPaths.length} file(s) changed`, 'Push');
@@ -262,22 +262,25 @@ export class Reconciler {
         return { outcome: 'error', backoff: true };
       }
       const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path}`;
-      try {
-        const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-          this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
-        );
-        if (res.changed) {
-          this.d.metrics?.gitCommits.inc();
-          void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');
+      // A path that never was valid was never written: there is nothing of Kure's to remove.
+      if (target.path) {
+        try {
+          const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
+            this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
+          );
+          if (res.changed) {
+            this.d.metrics?.gitCommits.inc();
+            void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');
+          }
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          const kind = gitErrorKind(err) ?? 'other';
+          this.d.metrics?.gitErrors.inc({ kind });
+          const message = `deletionPolicy Delete: removing ${target.path} from ${where} failed (${kind}): ${scrubString((err as Error).message)}`;
+          await this.writeStatus(cluster, { status: 'False', reason: Reason.GitError, message });
+          this.warn(cluster, Reason.GitError, message);
+          return { outcome: 'error', backoff: true };
         }
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        const kind = gitErrorKind(err) ?? 'other';
-        this.d.metrics?.gitErrors.inc({ kind });
-        const message = `deletionPolicy Delete: removing ${target.path} from ${where} failed (${kind}): ${scrubString((err as Error).message)}`;
-        await this.writeStatus(cluster, { status: 'False', reason: Reason.GitError, message });
-        this.warn(cluster, Reason.GitError, message);
-        return { outcome: 'error', backoff: true };
       }
     }
     await this.d.kube.setFinalizers('KureCluster', cluster.metadata.namespace ?? '', cluster.metadata.name, withoutFinalizer(cluster), cluster.metadata.resourceVersion);
@@ -367,9 +370,9 @@ export class Reconciler {
     if (!url) return { problem: 'spec.repository.url is not set', reason: Reason.InvalidSpec };
     const target: GitTarget = {
       url,
-      branch: repo?.branch ?? spec?.branch ?? 'main',
-      path: repo?.path ?? (spec?.path ?? `clusters/${cluster.metadata.name}`).replace(/^\.\//, '').replace(/\/+$/, ''),
-      author: repo?.author ?? spec?.author ?? { name: 'Kure', email: 'kure@localhost' },
+      branch: repo?.branch ?? spec?.branch ?? DEFAULTS.branch,
+      path: repo?.path ?? specPath(cluster),
+      author: repo?.author ?? spec?.author ?? { ...DEFAULTS.author },
     };
     const secretName = repo?.secretRef ?? spec?.secretRef?.name;
     if (secretName) {
@@ -396,10 +399,10 @@ function firstLine(s: string): string {
   return s.split('\n', 1)[0] ?? s;
 }
 
-export function commitMessage(clusterKey: string, changedPaths: readonly string[]): string {
-  const shown = changedPaths.slice(0, 30);
-  const more = changedPaths.length > shown.length ? [`… and ${changedPaths.length - shown.length} more`] : [];
-  return [`kure: render ${clusterKey} (${changedPaths.length} file${changedPaths.length === 1 ? '' : 's'})`, '', ...shown, ...more].join('\n');
+/** repository.path of a cluster that could not be assembled (deletion of a malformed cluster). */
+function specPath(cluster: KureCluster): string {
+  const p = normalizeRepoPath(cluster.spec?.repository?.path ?? `clusters/${cluster.metadata.name}`);
+  return 'path' in p ? p.path : '';
 }
 
 function asTarget(r: KureResource) {

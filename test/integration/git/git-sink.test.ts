@@ -84,7 +84,7 @@ describe('GitSink', () => {
     expect(first.changedPaths).toEqual(Object.keys(base).sort());
     expect(first.attempts).toBe(1);
     expect(first.message).toBe(
-      'kure: update production (4 files: apps/podinfo/deployment.yaml, apps/podinfo/service.yaml, infra/cert-manager/helmrelease.yaml, kustomization.yaml)',
+      'kure: render production (4 files)\n\napps/podinfo/deployment.yaml\napps/podinfo/service.yaml\ninfra/cert-manager/helmrelease.yaml\nkustomization.yaml',
     );
     expect(filesUnder(gitdir, 'clusters/production')).toEqual(Object.keys(base).map((p) => `clusters/production/${p}`).sort());
     for (const [p, content] of Object.entries(base)) expect(git(gitdir, 'show', `main:clusters/production/${p}`)).toBe(content);
@@ -101,7 +101,7 @@ describe('GitSink', () => {
     expect(changed.changedPaths).toEqual(['apps/podinfo/service.yaml']);
     expect(commits(gitdir)).toBe(3);
     expect(lines(git(gitdir, 'diff', '--name-only', 'main~1', 'main'))).toEqual(['clusters/production/apps/podinfo/service.yaml']);
-    expect(git(gitdir, 'log', '-1', '--format=%s', 'main').trim()).toBe('kure: update production (1 file: apps/podinfo/service.yaml)');
+    expect(git(gitdir, 'log', '-1', '--format=%s', 'main').trim()).toBe('kure: render production (1 file)');
     // Untouched subtrees keep their ids.
     expect(git(gitdir, 'rev-parse', 'main:clusters/production/infra')).toBe(git(gitdir, 'rev-parse', 'main~1:clusters/production/infra'));
     git(gitdir, 'fsck', '--strict');

@@ -104,9 +104,9 @@ describe('pkt-lines', () => {
 });
 
 describe('describeChanges', () => {
-  it('lists changed files, at most five', () => {
-    expect(describeChanges('production', ['a.yaml'])).toBe('kure: update production (1 file: a.yaml)');
-    expect(describeChanges('p', ['1', '2', '3', '4', '5', '6', '7'])).toBe('kure: update p (7 files: 1, 2, 3, 4, 5, and 2 more)');
-    expect(describeChanges('p', [])).toBe('kure: update p');
+  it('says how many files changed and lists them, at most max', () => {
+    expect(describeChanges('production', ['a.yaml'])).toBe('kure: render production (1 file)\n\na.yaml');
+    expect(describeChanges('p', ['1', '2', '3', '4'], 2)).toBe('kure: render p (4 files)\n\n1\n2\n… and 2 more');
+    expect(describeChanges('p', [])).toBe('kure: render p (0 files)\n');
   });
 });
