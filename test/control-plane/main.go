@@ -3,7 +3,9 @@
 // on free loopback ports, with throwaway certificates and an admin kubeconfig.
 //
 // It prints "KUBECONFIG=<path>" on stdout once GET /readyz answers ok, and on SIGINT/SIGTERM
-// shuts the API server and etcd down and removes its temporary directory.
+// shuts the API server and etcd down and removes its temporary directory. With --data-dir, the etcd
+// data, certificates, kubeconfig and ports are kept in that directory instead, and a later start on the
+// same directory serves the same cluster on the same ports (a restarted API server).
 package main
 
 import (
@@ -15,7 +17,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,7 +58,8 @@ func run() int {
 	fs := flag.NewFlagSet("kube-control-plane", flag.ContinueOnError)
 	kubeconfigOut := fs.String("kubeconfig", "", "where to write the admin kubeconfig (default: <root-dir>/kubeconfig)")
 	rootDirFlag := fs.String("root-dir", "", "directory for etcd data and certificates; created and removed on exit (default: a new temp dir)")
-	securePort := fs.Int("port", 0, "kube-apiserver secure port on 127.0.0.1 (default: a free port)")
+	dataDirFlag := fs.String("data-dir", "", "keep etcd data, certificates, kubeconfig and ports in DIR, and reuse them when it already holds them (restart on the same data and ports); never removed")
+	securePort := fs.Int("port", 0, "kube-apiserver secure port on 127.0.0.1 (default: a free port, or the one recorded in --data-dir)")
 	readyTimeout := fs.Duration("ready-timeout", 3*time.Minute, "give up if /readyz is not ok by then")
 	exitOnStdinClose := fs.Bool("exit-on-stdin-close", false, "shut down when stdin reaches EOF (the parent process died or closed the pipe)")
 	fs.Usage = func() {
@@ -79,11 +84,20 @@ func run() int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 
+	if *rootDirFlag != "" && *dataDirFlag != "" {
+		logf("--root-dir and --data-dir are exclusive")
+		return 2
+	}
 	rootDir := *rootDirFlag
+	keep := *dataDirFlag != ""
 	var err error
-	if rootDir == "" {
+	switch {
+	case keep:
+		rootDir = *dataDirFlag
+		err = os.MkdirAll(rootDir, 0o700)
+	case rootDir == "":
 		rootDir, err = os.MkdirTemp("", "kure-control-plane-")
-	} else {
+	default:
 		err = os.MkdirAll(rootDir, 0o700)
 	}
 	if err != nil {
@@ -100,6 +114,9 @@ func run() int {
 				etcd.Close()
 			}
 			etcdMu.Unlock()
+			if keep {
+				return
+			}
 			if err := os.RemoveAll(rootDir); err != nil {
 				logf("remove %s: %v", rootDir, err)
 			}
@@ -127,17 +144,25 @@ func run() int {
 		}()
 	}
 
-	ports, err := freePorts(3)
+	ports, err := choosePorts(rootDir, keep, *securePort)
 	if err != nil {
-		logf("free ports: %v", err)
+		logf("ports: %v", err)
 		return 1
 	}
-	if *securePort == 0 {
-		*securePort = ports[2]
-	}
+	*securePort = ports.SecurePort
 
 	certDir := filepath.Join(rootDir, "pki")
-	pki, err := writePKI(certDir)
+	var pki *pkiFiles
+	if keep {
+		pki, err = readPKI(certDir)
+		if errors.Is(err, os.ErrNotExist) {
+			pki, err = writePKI(certDir)
+		} else if err == nil {
+			logf("reusing the data, certificates and ports in %s", rootDir)
+		}
+	} else {
+		pki, err = writePKI(certDir)
+	}
 	if err != nil {
 		logf("certificates: %v", err)
 		return 1
@@ -147,8 +172,8 @@ func run() int {
 	cfg := embed.NewConfig()
 	cfg.Name = "kure-test"
 	cfg.Dir = filepath.Join(rootDir, "etcd")
-	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))}
-	peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))}
+	clientURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.EtcdClientPort))}
+	peerURL := url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports.EtcdPeerPort))}
 	cfg.ListenClientUrls = []url.URL{clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{clientURL}
 	cfg.ListenPeerUrls = []url.URL{peerURL}
@@ -189,7 +214,7 @@ func run() int {
 		logf("kubeconfig: %v", err)
 		return 1
 	}
-	if *kubeconfigOut != "" {
+	if *kubeconfigOut != "" && !keep {
 		// Written outside the root dir: remove it too on exit.
 		defer func() { _ = os.Remove(kubeconfigPath) }()
 	}
@@ -235,6 +260,48 @@ func run() int {
 	cleanup()
 	logf("stopped")
 	return code
+}
+
+// portsFile records the ports of a --data-dir cluster, so that a restart serves on the same ones.
+const portsFile = "ports.json"
+
+type portSet struct {
+	EtcdClientPort int `json:"etcdClientPort"`
+	EtcdPeerPort   int `json:"etcdPeerPort"`
+	SecurePort     int `json:"securePort"`
+}
+
+// choosePorts returns the ports recorded in dir (keep) or new free ones; securePort, when not 0,
+// overrides the API server's. With keep, the result is recorded in dir.
+func choosePorts(dir string, keep bool, securePort int) (portSet, error) {
+	var ps portSet
+	path := filepath.Join(dir, portsFile)
+	if keep {
+		if data, err := os.ReadFile(path); err == nil {
+			if err := json.Unmarshal(data, &ps); err != nil {
+				return ps, fmt.Errorf("%s: %w", path, err)
+			}
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return ps, err
+		}
+	}
+	if ps.EtcdClientPort == 0 || ps.EtcdPeerPort == 0 || ps.SecurePort == 0 {
+		free, err := freePorts(3)
+		if err != nil {
+			return ps, err
+		}
+		ps = portSet{EtcdClientPort: free[0], EtcdPeerPort: free[1], SecurePort: free[2]}
+	}
+	if securePort != 0 {
+		ps.SecurePort = securePort
+	}
+	if keep {
+		data, _ := json.Marshal(ps)
+		if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
 }
 
 // freePorts asks the kernel for n distinct free loopback ports.
@@ -336,18 +403,10 @@ func writePKI(dir string) (*pkiFiles, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pkiFiles{
-		caCert:       filepath.Join(dir, "ca.crt"),
-		servingCert:  filepath.Join(dir, "serving.crt"),
-		servingKey:   filepath.Join(dir, "serving.key"),
-		adminCert:    filepath.Join(dir, "admin.crt"),
-		adminKey:     filepath.Join(dir, "admin.key"),
-		saKey:        filepath.Join(dir, "sa.key"),
-		saPub:        filepath.Join(dir, "sa.pub"),
-		caPEM:        pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		adminCertPEM: adminCert,
-		adminKeyPEM:  adminKey,
-	}
+	p := pkiPaths(dir)
+	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	p.adminCertPEM = adminCert
+	p.adminKeyPEM = adminKey
 	files := map[string][]byte{
 		p.caCert:      p.caPEM,
 		p.servingCert: servingCert,
@@ -361,6 +420,43 @@ func writePKI(dir string) (*pkiFiles, error) {
 		if err := os.WriteFile(name, data, 0o600); err != nil {
 			return nil, err
 		}
+	}
+	return p, nil
+}
+
+// pkiPaths names the files of writePKI in dir.
+func pkiPaths(dir string) *pkiFiles {
+	return &pkiFiles{
+		caCert:      filepath.Join(dir, "ca.crt"),
+		servingCert: filepath.Join(dir, "serving.crt"),
+		servingKey:  filepath.Join(dir, "serving.key"),
+		adminCert:   filepath.Join(dir, "admin.crt"),
+		adminKey:    filepath.Join(dir, "admin.key"),
+		saKey:       filepath.Join(dir, "sa.key"),
+		saPub:       filepath.Join(dir, "sa.pub"),
+	}
+}
+
+// readPKI loads what writePKI wrote in dir (an error wrapping os.ErrNotExist when it is not all there).
+func readPKI(dir string) (*pkiFiles, error) {
+	p := pkiPaths(dir)
+	for _, f := range []string{p.caCert, p.servingCert, p.servingKey, p.adminCert, p.adminKey, p.saKey, p.saPub} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if p.caPEM, err = os.ReadFile(p.caCert); err != nil {
+		return nil, err
+	}
+	if p.adminCertPEM, err = os.ReadFile(p.adminCert); err != nil {
+		return nil, err
+	}
+	if p.adminKeyPEM, err = os.ReadFile(p.adminKey); err != nil {
+		return nil, err
+	}
+	if _, err := tls.X509KeyPair(p.adminCertPEM, p.adminKeyPEM); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.adminCert, err)
 	}
 	return p, nil
 }

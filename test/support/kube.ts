@@ -21,6 +21,13 @@ export function testKubeconfigPath(): string {
   return p;
 }
 
+/** A KubeConfig read from a kubeconfig file (e.g. of a dedicated control plane, see startControlPlane). */
+export function kubeConfigFromFile(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}
+
 let cached: { path: string; kc: KubeConfig } | undefined;
 export function loadTestKubeConfig(): KubeConfig {
   const p = testKubeconfigPath();
@@ -101,26 +108,26 @@ interface ApiResource {
 }
 
 const discoveryCache = new Map<string, ApiResource[]>();
-async function resourcesOf(apiVersion: string, refresh = false): Promise<ApiResource[]> {
-  const key = `${loadTestKubeConfig().getCurrentCluster()?.server} ${apiVersion}`;
+async function resourcesOf(apiVersion: string, refresh = false, kc = loadTestKubeConfig()): Promise<ApiResource[]> {
+  const key = `${kc.getCurrentCluster()?.server} ${apiVersion}`;
   let list = refresh ? undefined : discoveryCache.get(key);
   if (!list) {
     const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    list = (await kubeRequest<{ resources: ApiResource[] }>('GET', base)).body.resources;
+    list = (await kubeRequest<{ resources: ApiResource[] }>('GET', base, undefined, { kc })).body.resources;
     discoveryCache.set(key, list);
   }
   return list;
 }
 
-/** The REST path of an object (collection path when it has no name). */
-export async function objectPath(obj: KubeObject): Promise<string> {
+/** The REST path of an object (collection path when it has no name); `kc`: another cluster than the test one. */
+export async function objectPath(obj: KubeObject, kc = loadTestKubeConfig()): Promise<string> {
   const { apiVersion, kind } = obj;
   if (!apiVersion || !kind) throw new Error('object needs apiVersion and kind');
   const find = (list: ApiResource[]) => list.find((r) => r.kind === kind && !r.name.includes('/'));
   let resource: ApiResource | undefined;
   try {
-    resource = find(await resourcesOf(apiVersion));
-    if (!resource) resource = find(await resourcesOf(apiVersion, true));
+    resource = find(await resourcesOf(apiVersion, false, kc));
+    if (!resource) resource = find(await resourcesOf(apiVersion, true, kc));
   } catch (err) {
     if (!(err instanceof KubeApiError && err.status === 404)) throw err;
   }
@@ -136,6 +143,8 @@ export interface ApplyOptions {
   /** Strict (default): unknown or duplicate fields are errors. */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   fieldManager?: string;
+  /** Another cluster than the test one (default: loadTestKubeConfig()). */
+  kc?: KubeConfig;
 }
 
 /** Server-side apply (force, so a test may re-apply what another manager owns). */
@@ -147,8 +156,10 @@ export async function serverSideApply<T extends KubeObject = KubeObject>(obj: Ku
     force: 'true',
   });
   if (options.dryRun) query.set('dryRun', 'All');
-  const { body } = await kubeRequest<T>('PATCH', `${await objectPath(obj)}?${query}`, obj, {
+  const kc = options.kc ?? loadTestKubeConfig();
+  const { body } = await kubeRequest<T>('PATCH', `${await objectPath(obj, kc)}?${query}`, obj, {
     contentType: 'application/apply-patch+yaml', // JSON is YAML
+    kc,
   });
   return body;
 }
@@ -188,18 +199,21 @@ type Crd = KubeObject & {
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 };
 
-/** Applies every CustomResourceDefinition found under `dir` and waits until all are Established. */
-export async function applyCrdsFromDir(dir: string, { timeoutMs = 60_000 } = {}): Promise<Crd[]> {
+/**
+ * Applies every CustomResourceDefinition found under `dir` and waits until all are Established
+ * (on `kc`'s cluster when given, else the test cluster).
+ */
+export async function applyCrdsFromDir(dir: string, { timeoutMs = 60_000, kc }: { timeoutMs?: number; kc?: KubeConfig } = {}): Promise<Crd[]> {
   const crds = readYamlObjects(dir).filter((o): o is Crd => o.kind === 'CustomResourceDefinition');
   if (crds.length === 0) throw new Error(`no CustomResourceDefinition under ${dir}`);
-  for (const crd of crds) await serverSideApply<Crd>(crd);
-  return Promise.all(crds.map((crd) => waitForCrdEstablished(crd.metadata!.name!, timeoutMs)));
+  for (const crd of crds) await serverSideApply<Crd>(crd, { kc });
+  return Promise.all(crds.map((crd) => waitForCrdEstablished(crd.metadata!.name!, timeoutMs, kc)));
 }
 
-export async function waitForCrdEstablished(name: string, timeoutMs = 60_000): Promise<Crd> {
+export async function waitForCrdEstablished(name: string, timeoutMs = 60_000, kc = loadTestKubeConfig()): Promise<Crd> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await kubeRequest<Crd>('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+    const { body } = await kubeRequest<Crd>('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`, undefined, { kc });
     const conditions = body.status?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return body;
     const problem = conditions.find((c) => c.type === 'NamesAccepted' && c.status === 'False');
@@ -225,7 +239,7 @@ export async function resourcesInCategory(category: string): Promise<{ groupVers
  * characters. Namespaces are not deleted: the test API server runs no namespace controller, so a
  * deleted namespace would stay Terminating anyway, and the cluster is thrown away after the run.
  */
-export async function createTestNamespace(prefix = 'kt'): Promise<string> {
+export async function createTestNamespace(prefix = 'kt', kc = loadTestKubeConfig()): Promise<string> {
   const testPath = (globalThis as { expect?: { getState(): { testPath?: string } } }).expect?.getState().testPath ?? '';
   const stem = path
     .basename(testPath)
@@ -235,6 +249,6 @@ export async function createTestNamespace(prefix = 'kt'): Promise<string> {
     .replace(/^-+|-+$/g, '');
   const suffix = Math.random().toString(36).slice(2, 8);
   const name = [prefix, stem.slice(0, 63 - prefix.length - suffix.length - 2), suffix].filter(Boolean).join('-').replace(/--+/g, '-');
-  await kubeRequest('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kure.dev/test': 'true' } } });
+  await kubeRequest('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kure.dev/test': 'true' } } }, { kc });
   return name;
 }
