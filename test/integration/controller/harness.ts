@@ -1,9 +1,12 @@
 // Shared setup of the controller integration tests: the real API server (global setup), Kure's
 // CRDs, a real git http-backend server with basic auth, unique namespaces per test, and the
 // controller run in-process through startManager().
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { KureResource } from '../../../src/api/schema.js';
 import { readResources } from '../../../src/cli/read.js';
@@ -204,3 +207,85 @@ export function smallCluster(namespace: string, repoUrl: string, opts: { name?: 
     kureObject('KureBundle', namespace, opts.bundle ?? 'web', { nodeRef: { name: 'apps' } }),
   ];
 }
+
+// ---------------------------------------------------------------- the real CLI as a process
+let cliBuild: Promise<string> | undefined;
+/**
+ * Compiles src/ (tsconfig.build.json) into a fresh `.cache/kure-cli-build-*` directory, once per test file,
+ * and returns the path of its `src/cli/main.js`. Inside the repository so that ESM resolution finds
+ * node_modules (.cache is git-ignored); not dist/, which belongs to `npm run build`.
+ */
+export function buildCli(): Promise<string> {
+  cliBuild ??= (async () => {
+    mkdirSync(path.join(REPO_ROOT, '.cache'), { recursive: true });
+    const out = mkdtempSync(path.join(REPO_ROOT, '.cache', 'kure-cli-build-'));
+    await promisify(execFile)(path.join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', out], { cwd: REPO_ROOT });
+    writeFileSync(path.join(out, 'package.json'), JSON.stringify({ type: 'module' }));
+    return path.join(out, 'src', 'cli', 'main.js');
+  })();
+  return cliBuild;
+}
+
+export interface ControllerProcess {
+  readonly child: ChildProcess;
+  readonly name: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  logs(): string;
+  /** Its JSON log records (pino lines of stdout). */
+  records(): { msg?: string; [field: string]: unknown }[];
+  /** Resolves with the exit code (128 + n when killed by a signal). */
+  readonly exited: Promise<number>;
+  /** "host:port" of /metrics, from its "serving /metrics" log line. */
+  metricsAddress(): Promise<string>;
+  /** The value of a metric, summed over its label sets (0 when absent). */
+  metric(name: string): Promise<number>;
+  readyz(): Promise<number>;
+  /** Sends the signal unless it has exited already. */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Spawns `node <main.js> controller ...args` (see buildCli) with its own metrics port taken from the logs. */
+export function spawnController(main: string, name: string, args: string[], env: NodeJS.ProcessEnv = {}): ControllerProcess {
+  const child = spawn(process.execPath, [main, 'controller', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const records: { msg?: string; [field: string]: unknown }[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    text += line + '\n';
+    try {
+      records.push(JSON.parse(line) as { msg?: string });
+    } catch {
+      // not a log record
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signalNumber[signal] ?? 0) : -1)));
+    child.on('error', () => resolve(-1));
+  });
+  const metricsAddress = () =>
+    waitFor(`${name}: its "serving /metrics" log line`, () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${text}`);
+      return records.find((r) => r.msg?.startsWith('serving /metrics'))?.address as string | undefined;
+    });
+  return {
+    child,
+    name,
+    logs: () => text,
+    records: () => records,
+    exited,
+    metricsAddress,
+    async metric(metric) {
+      const body = await (await fetch(`http://${await metricsAddress()}/metrics`)).text();
+      let sum = 0;
+      for (const m of body.matchAll(new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+      return sum;
+    },
+    async readyz() {
+      return (await fetch(`http://${await metricsAddress()}/readyz`)).status;
+    },
+    kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+const signalNumber: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
