@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 // Two real `kure controller` processes (the compiled CLI) on the same Lease, against the shared API
 // server and a git http-backend server: exactly one leads and pushes; SIGTERM makes the leader exit 0
-// and release the Lease, and the other one takes over and pushes the next change.
+// and release the Lease, and the other one takes over and pushes the next change; a leader killed
+// with SIGKILL (no release) is replaced by a third process once the Lease has expired.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -129,14 +130,32 @@ describe('two kure controller processes', () => {
     await sleep(1000);
     expect(commitCount(git, 'procs')).toBe(2);
 
+    // ---- a leader that crashes (SIGKILL: no release) is replaced once its Lease expires (15 s)
+    const c = start('proc-c');
+    await waitFor('proc-c ready', async () => (await c.readyz()) === 200, 30_000);
+    expect(await c.metric('kure_leader')).toBe(0);
+    const crashedAt = Date.now();
+    standby.kill('SIGKILL');
+    await standby.exited;
+    await waitFor('proc-c to hold the expired Lease', async () => (await lease(ns, leaseId))?.spec.holderIdentity === c.name, 30_000);
+    const crashTakeoverMs = Date.now() - crashedAt;
+    expect(crashTakeoverMs).toBeGreaterThanOrEqual(12_000); // not before the 15 s lease ran out (counted from its last renewal, ≤ 2 s before the kill, as C saw it)
+    await apply(configMapApp(ns, 'a', 'web', { v: '3' }));
+    await waitFor('proc-c to push the change', () => commitCount(git, 'procs') === 3, 30_000);
+    expect(await c.metric('kure_git_commits_total')).toBe(1);
+
     // ---- the last one stops cleanly too and leaves the Lease free
-    standby.kill('SIGTERM');
-    expect(await standby.exited).toBe(0);
+    c.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
     expect((await lease(ns, leaseId))?.spec.holderIdentity).toBeFalsy();
-    for (const p of [a, b]) {
+    expect(commitCount(git, 'procs')).toBe(3);
+    for (const p of [a, b, c]) {
       expect(p.logs()).toContain('kure controller started');
       expect(p.logs()).not.toContain(GIT_PASSWORD);
     }
-    process.stderr.write(`processes: leader exited ${exitMs} ms after SIGTERM; standby held the Lease ${takeoverMs} ms after SIGTERM\n`);
+    process.stderr.write(
+      `processes: leader exited ${exitMs} ms after SIGTERM; standby held the Lease ${takeoverMs} ms after SIGTERM; ` +
+        `after a SIGKILL of the leader, the third held it ${crashTakeoverMs} ms later\n`,
+    );
   });
 });
