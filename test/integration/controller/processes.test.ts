@@ -126,8 +126,10 @@ describe('two kure controller processes', () => {
     await waitReady('KureApplication', ns, 'a', { status: 'True', reason: 'Rendered' }, 30_000);
     const changed = changedFiles(git, 'procs');
     expect(changed.some((f) => /v: "?'?2/.test(show(git, 'procs', f)))).toBe(true);
-    expect(await standby.metric('kure_git_commits_total')).toBe(1);
+    // The push is visible in the bare repository before the pusher has counted it.
+    await waitFor('the new leader to count its commit', async () => (await standby.metric('kure_git_commits_total')) === 1, 10_000);
     await sleep(1000);
+    expect(await standby.metric('kure_git_commits_total')).toBe(1);
     expect(commitCount(git, 'procs')).toBe(2);
 
     // ---- a leader that crashes (SIGKILL: no release) is replaced once its Lease expires (15 s)
@@ -142,7 +144,7 @@ describe('two kure controller processes', () => {
     expect(crashTakeoverMs).toBeGreaterThanOrEqual(12_000); // not before the 15 s lease ran out (counted from its last renewal, ≤ 2 s before the kill, as C saw it)
     await apply(configMapApp(ns, 'a', 'web', { v: '3' }));
     await waitFor('proc-c to push the change', () => commitCount(git, 'procs') === 3, 30_000);
-    expect(await c.metric('kure_git_commits_total')).toBe(1);
+    await waitFor('proc-c to count its commit', async () => (await c.metric('kure_git_commits_total')) === 1, 10_000);
 
     // ---- the last one stops cleanly too and leaves the Lease free
     c.kill('SIGTERM');
