@@ -2,7 +2,13 @@
 // - change → commit: a KureApplication is changed (server-side apply returns), until the commit is
 //   in the bare repository; p50/p99 over 20 changes, with the default 500 ms settle window;
 // - burst: 1,000 KureApplications applied at once (32 in parallel): commits made and seconds until
-//   the last one.
+//   the last one;
+// - steady state: after the burst, COOLDOWN_MS + IDLE_MS of nothing. CPU time (user + system) of this
+//   process, which runs the controller in-process (the git server's Node side is idle and its git
+//   processes are not counted), per second of wall time: over the cool-down (mostly GC of what the burst
+//   allocated: the heap shrinks from ~120 to ~50 MB) and over the IDLE_MS after it (steady state); and the
+//   commits and reconciles made during both (should be 0: resync is every 10 min, no leader election
+//   here, so only watch bookmarks and re-connects remain).
 // Uses $KURE_TEST_KUBECONFIG when set, else starts the local control plane (and stops it after).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +24,8 @@ import { installCrds } from '../test/integration/controller/harness.js';
 const API = 'kure.dev/v1alpha1';
 const CHANGES = 20;
 const BURST = 1000;
+const COOLDOWN_MS = 10_000;
+const IDLE_MS = 20_000;
 
 const obj = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: API, kind, metadata: { name, namespace }, spec });
 const app = (namespace: string, name: string, v: string) =>
@@ -125,6 +133,23 @@ export async function benchControllerLatency(): Promise<Record<string, number>> 
     clearInterval(watcher);
     const burstCommits = commits() - commitsBefore;
 
+    // ---- steady state: nothing happens for IDLE_MS
+    const reconciles = async () => (await manager!.metrics.reconcileTotal.get()).values.reduce((sum, v) => sum + v.value, 0);
+    const idleCommitsBefore = commits();
+    const idleReconcilesBefore = await reconciles();
+    const cpuMsPerS = async (ms: number) => {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, ms));
+      const cpu = process.cpuUsage(cpu0);
+      return (cpu.user + cpu.system) / 1000 / ((performance.now() - t0) / 1000);
+    };
+    const cooldownCpu = await cpuMsPerS(COOLDOWN_MS);
+    const idleCpu = await cpuMsPerS(IDLE_MS);
+    const idleCommits = commits() - idleCommitsBefore;
+    const idleReconciles = (await reconciles()) - idleReconcilesBefore;
+    if (idleCommits !== 0) console.error(`controller-latency: ${idleCommits} commit(s) while idle (expected 0)`);
+
     return {
       controller_change_to_commit_p50_s: percentile(latencies, 50),
       controller_change_to_commit_p99_s: percentile(latencies, 99),
@@ -132,6 +157,10 @@ export async function benchControllerLatency(): Promise<Record<string, number>> 
       controller_burst_1000_apply_s: applySeconds,
       controller_burst_1000_commits: burstCommits,
       controller_burst_1000_total_s: (lastCommitAt - started) / 1000,
+      controller_post_burst_cpu_ms_per_s: cooldownCpu,
+      controller_idle_cpu_ms_per_s: idleCpu,
+      controller_idle_commits: idleCommits,
+      controller_idle_reconciles: idleReconciles,
     };
   } finally {
     await manager?.stop();
