@@ -2,7 +2,7 @@
 // CRDs, a real git http-backend server with basic auth, unique namespaces per test, and the
 // controller run in-process through startManager().
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -224,6 +224,13 @@ export function buildCli(): Promise<string> {
     return path.join(out, 'src', 'cli', 'main.js');
   })();
   return cliBuild;
+}
+
+/** Removes what buildCli() compiled (call in afterAll, after the processes have exited). */
+export async function removeCliBuild(): Promise<void> {
+  const main = await cliBuild?.catch(() => undefined);
+  cliBuild = undefined;
+  if (main) rmSync(path.resolve(main, '../../..'), { recursive: true, force: true });
 }
 
 export interface ControllerProcess {

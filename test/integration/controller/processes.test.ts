@@ -18,6 +18,7 @@ import {
   createGitSecret,
   installCrds,
   newNamespace,
+  removeCliBuild,
   show,
   changedFiles,
   smallCluster,
@@ -42,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
+  await removeCliBuild();
   await git?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });

@@ -18,6 +18,7 @@ import {
   createGitSecret,
   installCrds,
   newNamespace,
+  removeCliBuild,
   smallCluster,
   spawnController,
   startGit,
@@ -41,6 +42,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await git?.stop();
+  await removeCliBuild(); // the CLI test waits for its process to exit
 });
 
 /** A TCP proxy in front of the API server that can drop every connection and refuse new ones. */
