@@ -9,6 +9,7 @@
 // - a re-list only reports objects whose resourceVersion changed (no spurious updates).
 import type { Logger } from './logger.js';
 import { sleep } from './sleep.js';
+import { statusCode } from './kube.js';
 
 /** The little of an object a cache needs. */
 export interface KubernetesObject {
@@ -216,6 +217,8 @@ export class Reflector<T extends KubernetesObject> {
         reject(err);
       };
       this.currentFinish = finish;
+      // stop() may have come while we were listing: it found no watch to finish, so finish here.
+      if (this.stopController.signal.aborted) return finish(null);
       const callback = (phase: string, raw: unknown) => {
         if (settled) return;
         this.lastActivity = Date.now();
@@ -265,13 +268,19 @@ export class Reflector<T extends KubernetesObject> {
 
   private async run(): Promise<void> {
     const signal = this.stopController.signal;
-    let backoff = this.o.minBackoffMs ?? 250;
+    const min = this.o.minBackoffMs ?? 250;
+    const max = this.o.maxBackoffMs ?? 30_000;
+    // Two backoffs: one for failures, one for watches that end at once without failing (a proxy
+    // closing them). Either resets once the server proves healthy again.
+    let backoff = min;
+    let quickEnd = min;
     let first = true;
     while (!signal.aborted) {
       try {
         if (!this.resourceVersion) {
           if (!first) this.o.logger.info({ resource: this.o.resource }, 're-listing');
           await this.relist();
+          backoff = min;
         }
         this.recovered();
         first = false;
@@ -279,27 +288,36 @@ export class Reflector<T extends KubernetesObject> {
         this.lastActivity = started;
         const reason = await this.watchOnce();
         if (signal.aborted) break;
-        if (Date.now() - started > 1000) backoff = this.o.minBackoffMs ?? 250;
         this.o.onRestart?.(reason);
         this.o.logger.debug({ resource: this.o.resource, reason }, 'watch ended; reconnecting');
-        // A watch that ended at once repeatedly (e.g. closed by a proxy) must not spin.
-        if (Date.now() - started < 1000) {
-          await sleep(backoff, signal);
-          backoff = Math.min(backoff * 2, this.o.maxBackoffMs ?? 30_000);
+        if (Date.now() - started >= 1000) {
+          backoff = quickEnd = min;
+        } else {
+          // A watch that ended at once repeatedly must not spin.
+          await sleep(quickEnd, signal);
+          quickEnd = Math.min(quickEnd * 2, max);
         }
       } catch (err) {
         if (signal.aborted) break;
         this.failingSince ??= Date.now();
         this.o.onRestart?.('error');
-        this.o.logger.warn(
-          { resource: this.o.resource, err, retryInMs: backoff },
-          'list/watch failed; retrying with backoff',
-        );
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs ?? 30_000);
+        // 429 (e.g. "storage is (re)initializing" right after an API server restart) says when to
+        // come back: honour Retry-After instead of growing the backoff.
+        const retryAfter = statusCode(err) === 429 ? retryAfterMs(err) : undefined;
+        const wait = retryAfter ?? backoff;
+        this.o.logger.warn({ resource: this.o.resource, err, retryInMs: wait }, 'list/watch failed; retrying with backoff');
+        await sleep(wait, signal);
+        if (retryAfter === undefined) backoff = Math.min(backoff * 2, max);
       }
     }
   }
+}
+
+/** Retry-After of a 429 answer in milliseconds (1 s when absent), capped at a minute. */
+function retryAfterMs(err: unknown): number {
+  const headers = (err as { headers?: Record<string, string | undefined> }).headers;
+  const seconds = Number(headers?.['retry-after'] ?? headers?.['Retry-After'] ?? 1);
+  return Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000, 60_000);
 }
 
 /** All reflectors of one resource type (one per watched namespace, or one for all). */

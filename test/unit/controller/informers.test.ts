@@ -98,4 +98,34 @@ describe('Reflector', () => {
     await until(() => api.calls.length >= 3);
     await r.stop();
   });
+
+  it('honours Retry-After on 429 instead of growing the backoff', async () => {
+    const api = fakeApi();
+    let throttled = 2;
+    const list = async () => {
+      if (throttled-- > 0) throw Object.assign(new Error('storage is (re)initializing'), { code: 429, headers: { 'retry-after': '0.05' } });
+      return api.list();
+    };
+    const waits: number[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void waits.push(JSON.parse(line).retryInMs) });
+    // A large minimum backoff: were 429 treated as an ordinary failure, the test would time out.
+    const r = new Reflector<Obj>({ resource: 't', path: '/x', list, watch: api.watch, watchTimeoutSeconds: 60, logger, minBackoffMs: 10_000 });
+    const started = Date.now();
+    r.start();
+    await r.waitForSync();
+    expect(waits).toEqual([50, 50]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await r.stop();
+  });
+
+  it('stop() right after the sync, before the watch starts, still stops', async () => {
+    const api = fakeApi();
+    const r = new Reflector<Obj>({ resource: 't', path: '/x', list: api.list, watch: api.watch, watchTimeoutSeconds: 60, logger: pino({ level: 'silent' }) });
+    r.start();
+    await r.waitForSync();
+    // The reflector is between its list and its watch here; stop() used to miss the watch and hang.
+    const outcome = await Promise.race([r.stop().then(() => 'stopped'), new Promise((res) => setTimeout(() => res('hung'), 2000))]);
+    expect(outcome).toBe('stopped');
+    expect(api.calls).toHaveLength(0);
+  });
 });
