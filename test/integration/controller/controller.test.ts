@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 // The controller against the real API server and a real Git server: commits, idempotence,
 // invalid input, deletion policies, concurrent pushes by others, Git outages.
 import type { KureResource } from '../../../src/api/schema.js';
@@ -30,9 +29,6 @@ import {
   waitReady,
 } from './harness.js';
 import { kubeRequest } from '../../support/kube.js';
-
-// jest's per-project testTimeout is not applied (it is a global option): set it here.
-jest.setTimeout(120_000);
 
 let git: GitServer;
 const managers: Manager[] = [];

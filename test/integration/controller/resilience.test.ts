@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 // The controller when things go wrong around it: the network to the API server cut (through a TCP
 // proxy, so that a change can land while the controller cannot see it), watches closed by the server,
 // and the real CLI process. A real API server restart is in restart.test.ts; two controller processes
@@ -26,9 +25,6 @@ import {
   waitFor,
   waitReady,
 } from './harness.js';
-
-// jest's per-project testTimeout is not applied (it is a global option): set it here.
-jest.setTimeout(120_000);
 
 let git: GitServer;
 const managers: Manager[] = [];
