@@ -1,21 +1,8 @@
 // Assembles Kure resources into one model per cluster and collects EVERY problem on the way.
 // Pure: the CLI, the controller (from its informer caches) and the builder all come through here.
-import type { TSchema } from '@sinclair/typebox';
-import {
-  ApplicationSpec,
-  BundleSpec,
-  ClusterSpec,
-  NodeSpec,
-  type KureApplication,
-  type KureBundle,
-  type KureCluster,
-  type KureKind,
-  type KureNode,
-  type KureResource,
-  type NodeSource,
-} from '../api/schema.js';
-import { checkShape } from './check-shape.js';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
+import type { ApplicationSpec, KureApplication, KureBundle, KureCluster, KureNode, KureResource } from '../api/schema.js';
+import { isName, shapeProblems, specProblems } from './check-resource.js';
+import { findCycles } from './cycles.js';
 import { objectIdentities } from './objects.js';
 import { Reason, cmp, problem, refKey, refOf, sortProblems, type ProblemReason } from './problems.js';
 import { normalizeRepoPath, pathsOverlap } from './repo-path.js';
@@ -54,17 +41,6 @@ export const DEFAULTS = {
   sourceInterval: '10m',
 } as const;
 
-const SPEC_SCHEMA: Record<KureKind, TSchema> = {
-  KureCluster: ClusterSpec,
-  KureNode: NodeSpec,
-  KureBundle: BundleSpec,
-  KureApplication: ApplicationSpec,
-};
-
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const NAME_MESSAGE = "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
-const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= 63 && NAME_RE.test(v);
-
 /** A cluster may be rendered when its only problems are NotAllowed attachments (those apps are left out). */
 export const isRenderable = (c: AssembledCluster): boolean => c.problems.every((p) => p.reason === Reason.NotAllowed);
 
@@ -97,7 +73,7 @@ class Assembler {
   run(): AssembleResult {
     for (const r of this.input) this.index(r);
     const all = [...this.byKey.values()].sort((a, b) => cmp(this.keyOf(a), this.keyOf(b)));
-    for (const r of all) if (!this.malformed.has(this.keyOf(r))) this.checkSpec(r);
+    for (const r of all) if (!this.malformed.has(this.keyOf(r))) for (const p of specProblems(r)) this.report(r, p.field, p.message, p.reason);
     this.resolveMembership(all);
     this.checkOverlappingPaths(this.ofKind<KureCluster>('KureCluster'));
 
@@ -142,83 +118,9 @@ class Assembler {
       return;
     }
     this.byKey.set(key, r);
-    const errors = [
-      ...(isName(r.metadata.name) ? [] : [{ field: 'metadata.name', message: NAME_MESSAGE }]),
-      ...(isName(r.metadata.namespace) ? [] : [{ field: 'metadata.namespace', message: NAME_MESSAGE }]),
-      ...shapeErrors(r),
-    ];
+    const errors = shapeProblems(r);
     for (const e of errors) this.report(r, e.field, e.message);
     if (errors.length > 0) this.malformed.add(key);
-  }
-
-  // ------------------------------------------------------------------ per-kind rules the schema cannot say
-  private checkSpec(r: KureResource): void {
-    switch (r.kind) {
-      case 'KureCluster': {
-        const path = normalizeRepoPath(r.spec.repository.path ?? `clusters/${r.metadata.name}`);
-        if ('error' in path) this.report(r, 'spec.repository.path', path.error);
-        const dest = r.spec.gitops.argocd?.destination;
-        if (dest?.server && dest.name) this.report(r, 'spec.gitops.argocd.destination', 'set at most one of server and name');
-        return;
-      }
-      case 'KureNode': {
-        if (Boolean(r.spec.clusterRef) === Boolean(r.spec.parentRef))
-          this.report(r, 'spec', 'set exactly one of clusterRef and parentRef');
-        if (r.spec.source) this.checkSource(r, r.spec.source);
-        return;
-      }
-      case 'KureBundle': {
-        for (const f of ['interval', 'retryInterval', 'timeout'] as const) {
-          const value = r.spec[f];
-          const ms = value === undefined ? undefined : parseDuration(value);
-          if (ms !== undefined && (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS))
-            this.report(r, `spec.${f}`, `must be between 1s and 24h (got ${JSON.stringify(value)})`);
-        }
-        (r.spec.dependsOn ?? []).forEach((d, i) => {
-          if (d.name === r.metadata.name)
-            this.report(r, `spec.dependsOn[${i}].name`, 'a bundle cannot depend on itself', Reason.DependencyCycle);
-        });
-        if (r.spec.path !== undefined) {
-          const p = normalizeRepoPath(r.spec.path);
-          if ('error' in p) this.report(r, 'spec.path', p.error);
-        }
-        return;
-      }
-      case 'KureApplication': {
-        const set = (['manifests', 'helm', 'workload'] as const).filter((f) => r.spec[f] !== undefined);
-        if (set.length !== 1)
-          this.report(r, 'spec', `set exactly one of manifests, helm and workload (${set.length === 0 ? 'none is set' : `got ${set.join(', ')}`})`);
-        r.spec.manifests?.forEach((m, i) => this.checkManifest(r, m, i));
-        const ports = r.spec.workload?.ports ?? [];
-        const names = ports.map((p) => p.name).filter((n): n is string => n !== undefined);
-        if (new Set(names).size !== names.length) this.report(r, 'spec.workload.ports', 'port names must be unique');
-        if (r.spec.workload?.ingress && !r.spec.workload.service && ports.length === 0)
-          this.report(r, 'spec.workload.ingress', 'needs a service port or a container port to route to');
-        return;
-      }
-    }
-  }
-
-  private checkSource(r: KureNode, s: NodeSource): void {
-    const field = 'spec.source';
-    if (s.kind === 'OCIRepository' && !s.url.startsWith('oci://')) this.report(r, `${field}.url`, 'an OCIRepository url must start with oci://');
-    if (s.kind === 'GitRepository' && !/^(https?|ssh):\/\//.test(s.url))
-      this.report(r, `${field}.url`, 'a GitRepository url must start with http://, https:// or ssh://');
-    if (s.kind === 'Bucket' && !/^(https?|s3|gs):\/\/[^/]+/.test(s.url))
-      this.report(r, `${field}.url`, 'a Bucket url must be s3://<bucket>, gs://<bucket> or http(s)://<endpoint>/<bucket>');
-    if (s.kind === 'Bucket' && s.ref) this.report(r, `${field}.ref`, 'a Bucket source takes no ref');
-    const refs = Object.keys(s.ref ?? {});
-    if (refs.length > 1) this.report(r, `${field}.ref`, `set at most one of branch, tag, semver, commit (got ${refs.join(', ')})`);
-    if (s.kind === 'OCIRepository' && s.ref?.branch) this.report(r, `${field}.ref.branch`, 'an OCIRepository has no branches; use tag, semver or commit (digest)');
-  }
-
-  private checkManifest(r: KureApplication, m: Record<string, unknown>, i: number): void {
-    const field = `spec.manifests[${i}]`;
-    if (typeof m.apiVersion !== 'string' || m.apiVersion === '') this.report(r, `${field}.apiVersion`, 'is required');
-    if (typeof m.kind !== 'string' || m.kind === '') this.report(r, `${field}.kind`, 'is required');
-    const meta = m.metadata as Record<string, unknown> | undefined;
-    if (typeof meta?.name !== 'string' || meta.name === '') this.report(r, `${field}.metadata.name`, 'is required');
-    if (meta?.namespace !== undefined && !isName(meta.namespace)) this.report(r, `${field}.metadata.namespace`, NAME_MESSAGE);
   }
 
   // ------------------------------------------------------------------ references and membership
@@ -478,33 +380,17 @@ class Assembler {
         );
       });
 
-    // Depth-first search for cycles; each cycle is reported once, on every bundle in it.
-    const state = new Map<string, 'active' | 'done'>();
-    const reported = new Set<string>();
-    const stack: string[] = [];
-    const visit = (name: string): void => {
-      state.set(name, 'active');
-      stack.push(name);
-      for (const dep of inCluster.get(name)?.spec.dependsOn ?? []) {
-        if (dep.name === name || !inCluster.has(dep.name)) continue;
-        const s = state.get(dep.name);
-        if (s === 'active') {
-          const cycle = stack.slice(stack.indexOf(dep.name));
-          const id = [...cycle].sort(cmp).join(',');
-          if (reported.has(id)) continue;
-          reported.add(id);
-          const path = [...cycle, dep.name].join(' → ');
-          for (const member of cycle) {
-            const bundle = inCluster.get(member);
-            const idx = (bundle?.spec.dependsOn ?? []).findIndex((d) => d.name === cycle[(cycle.indexOf(member) + 1) % cycle.length]);
-            if (bundle) this.report(bundle, `spec.dependsOn[${idx}].name`, `dependency cycle: ${path}`, Reason.DependencyCycle);
-          }
-        } else if (s === undefined) visit(dep.name);
-      }
-      stack.pop();
-      state.set(name, 'done');
-    };
-    for (const name of [...inCluster.keys()].sort(cmp)) if (!state.has(name)) visit(name);
+    // Each cycle once, on every bundle in it, at the dependsOn entry that closes it.
+    const edges = new Map(bundles.map((b) => [b.metadata.name, (b.spec.dependsOn ?? []).map((d) => d.name)]));
+    for (const cycle of findCycles(edges)) {
+      const path = [...cycle, cycle[0]].join(' → ');
+      cycle.forEach((member, i) => {
+        const bundle = inCluster.get(member) as KureBundle;
+        const next = cycle[(i + 1) % cycle.length];
+        const idx = (bundle.spec.dependsOn ?? []).findIndex((d) => d.name === next);
+        this.report(bundle, `spec.dependsOn[${idx}].name`, `dependency cycle: ${path}`, Reason.DependencyCycle);
+      });
+    }
   }
 
   /** Names Kure generates beside the bundles' own: bootstrap objects and node sources must not collide. */
@@ -545,16 +431,6 @@ class Assembler {
             );
         }
   }
-}
-
-/** Shape errors per resource object: informer caches hand back the same objects until they change. */
-const shapeCache = new WeakMap<object, ReturnType<typeof checkShape>>();
-function shapeErrors(r: KureResource): ReturnType<typeof checkShape> {
-  const spec = r.spec as object | undefined;
-  if (typeof spec !== 'object' || spec === null) return checkShape(SPEC_SCHEMA[r.kind], spec, 'spec');
-  let errors = shapeCache.get(spec);
-  if (!errors) shapeCache.set(spec, (errors = checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')));
-  return errors;
 }
 
 /**

@@ -1,0 +1,109 @@
+// Rules about one resource on its own: its shape (the schema the CRDs come from) and what the schema
+// cannot say. Rules that need other resources (references, cycles, duplicates) live in assemble.ts.
+import type { TSchema } from '@sinclair/typebox';
+import { ApplicationSpec, BundleSpec, ClusterSpec, NodeSpec, type KureKind, type KureResource, type NodeSource } from '../api/schema.js';
+import { checkShape } from './check-shape.js';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
+import { Reason, type ProblemReason } from './problems.js';
+import { normalizeRepoPath } from './repo-path.js';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+  reason?: ProblemReason;
+}
+
+const SPEC_SCHEMA: Record<KureKind, TSchema> = {
+  KureCluster: ClusterSpec,
+  KureNode: NodeSpec,
+  KureBundle: BundleSpec,
+  KureApplication: ApplicationSpec,
+};
+
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const NAME_MESSAGE = "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+export const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= 63 && NAME_RE.test(v);
+
+/** Shape errors per spec object: informer caches hand back the same objects until they change. */
+const shapeCache = new WeakMap<object, FieldProblem[]>();
+
+/** Metadata names and the spec's schema. A resource with any of these is not modelled. */
+export function shapeProblems(r: KureResource): FieldProblem[] {
+  const names: FieldProblem[] = [
+    ...(isName(r.metadata.name) ? [] : [{ field: 'metadata.name', message: NAME_MESSAGE }]),
+    ...(isName(r.metadata.namespace) ? [] : [{ field: 'metadata.namespace', message: NAME_MESSAGE }]),
+  ];
+  const spec = r.spec as object | undefined;
+  if (typeof spec !== 'object' || spec === null) return [...names, ...checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')];
+  let errors = shapeCache.get(spec);
+  if (!errors) shapeCache.set(spec, (errors = checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')));
+  return [...names, ...errors];
+}
+
+/** What the schema cannot say about a well-shaped resource. */
+export function specProblems(r: KureResource): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  const fail = (field: string, message: string, reason?: ProblemReason) => out.push({ field, message, ...(reason ? { reason } : {}) });
+  switch (r.kind) {
+    case 'KureCluster': {
+      const path = normalizeRepoPath(r.spec.repository.path ?? `clusters/${r.metadata.name}`);
+      if ('error' in path) fail('spec.repository.path', path.error);
+      const dest = r.spec.gitops.argocd?.destination;
+      if (dest?.server && dest.name) fail('spec.gitops.argocd.destination', 'set at most one of server and name');
+      break;
+    }
+    case 'KureNode':
+      if (Boolean(r.spec.clusterRef) === Boolean(r.spec.parentRef)) fail('spec', 'set exactly one of clusterRef and parentRef');
+      if (r.spec.source) sourceProblems(r.spec.source, fail);
+      break;
+    case 'KureBundle':
+      for (const f of ['interval', 'retryInterval', 'timeout'] as const) {
+        const value = r.spec[f];
+        const ms = value === undefined ? undefined : parseDuration(value);
+        if (ms !== undefined && (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS)) fail(`spec.${f}`, `must be between 1s and 24h (got ${JSON.stringify(value)})`);
+      }
+      (r.spec.dependsOn ?? []).forEach((d, i) => {
+        if (d.name === r.metadata.name) fail(`spec.dependsOn[${i}].name`, 'a bundle cannot depend on itself', Reason.DependencyCycle);
+      });
+      if (r.spec.path !== undefined) {
+        const p = normalizeRepoPath(r.spec.path);
+        if ('error' in p) fail('spec.path', p.error);
+      }
+      break;
+    case 'KureApplication': {
+      const set = (['manifests', 'helm', 'workload'] as const).filter((f) => r.spec[f] !== undefined);
+      if (set.length !== 1)
+        fail('spec', `set exactly one of manifests, helm and workload (${set.length === 0 ? 'none is set' : `got ${set.join(', ')}`})`);
+      r.spec.manifests?.forEach((m, i) => manifestProblems(m, `spec.manifests[${i}]`, fail));
+      const ports = r.spec.workload?.ports ?? [];
+      const names = ports.map((p) => p.name).filter((n): n is string => n !== undefined);
+      if (new Set(names).size !== names.length) fail('spec.workload.ports', 'port names must be unique');
+      if (r.spec.workload?.ingress && !r.spec.workload.service && ports.length === 0)
+        fail('spec.workload.ingress', 'needs a service port or a container port to route to');
+      break;
+    }
+  }
+  return out;
+}
+
+type Fail = (field: string, message: string) => void;
+
+function sourceProblems(s: NodeSource, fail: Fail): void {
+  if (s.kind === 'OCIRepository' && !s.url.startsWith('oci://')) fail('spec.source.url', 'an OCIRepository url must start with oci://');
+  if (s.kind === 'GitRepository' && !/^(https?|ssh):\/\//.test(s.url))
+    fail('spec.source.url', 'a GitRepository url must start with http://, https:// or ssh://');
+  if (s.kind === 'Bucket' && !/^(https?|s3|gs):\/\/[^/]+/.test(s.url))
+    fail('spec.source.url', 'a Bucket url must be s3://<bucket>, gs://<bucket> or http(s)://<endpoint>/<bucket>');
+  if (s.kind === 'Bucket' && s.ref) fail('spec.source.ref', 'a Bucket source takes no ref');
+  const refs = Object.keys(s.ref ?? {});
+  if (refs.length > 1) fail('spec.source.ref', `set at most one of branch, tag, semver, commit (got ${refs.join(', ')})`);
+  if (s.kind === 'OCIRepository' && s.ref?.branch) fail('spec.source.ref.branch', 'an OCIRepository has no branches; use tag, semver or commit (digest)');
+}
+
+function manifestProblems(m: Record<string, unknown>, field: string, fail: Fail): void {
+  if (typeof m.apiVersion !== 'string' || m.apiVersion === '') fail(`${field}.apiVersion`, 'is required');
+  if (typeof m.kind !== 'string' || m.kind === '') fail(`${field}.kind`, 'is required');
+  const meta = m.metadata as Record<string, unknown> | undefined;
+  if (typeof meta?.name !== 'string' || meta.name === '') fail(`${field}.metadata.name`, 'is required');
+  if (meta?.namespace !== undefined && !isName(meta.namespace)) fail(`${field}.metadata.namespace`, NAME_MESSAGE);
+}
