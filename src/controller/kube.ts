@@ -50,6 +50,16 @@ export function statusCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/** The call's result, or undefined when the object is gone (404); other errors propagate. */
+async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    if (statusCode(err) === 404) return undefined;
+    throw err;
+  }
+}
+
 export function decodeSecret(secret: V1Secret | undefined): SecretData | undefined {
   if (!secret) return undefined;
   const out: SecretData = {};
@@ -117,38 +127,27 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
   }
 
   async patchStatus(kind: KureKind, namespace: string, name: string, status: Record<string, unknown>): Promise<void> {
-    try {
-      await this.custom.patchNamespacedCustomObjectStatus(
+    await unlessNotFound(
+      this.custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, namespace, plural: KINDS[kind].plural, name, body: { status }, fieldManager: 'kure-controller' },
         mergePatch,
-      );
-    } catch (err) {
-      if (statusCode(err) === 404) return;
-      throw err;
-    }
+      ),
+    );
   }
 
   async setFinalizers(kind: KureKind, namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<void> {
     const metadata: Record<string, unknown> = { finalizers: finalizers.length ? finalizers : null };
     if (resourceVersion) metadata.resourceVersion = resourceVersion;
-    try {
-      await this.custom.patchNamespacedCustomObject(
+    await unlessNotFound(
+      this.custom.patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, namespace, plural: KINDS[kind].plural, name, body: { metadata }, fieldManager: 'kure-controller' },
         mergePatch,
-      );
-    } catch (err) {
-      if (statusCode(err) === 404) return;
-      throw err;
-    }
+      ),
+    );
   }
 
-  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ namespace, name });
-    } catch (err) {
-      if (statusCode(err) === 404) return undefined;
-      throw err;
-    }
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    return unlessNotFound(this.core.readNamespacedSecret({ namespace, name }));
   }
 
   createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {
@@ -162,13 +161,8 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
     );
   }
 
-  async readLease(namespace: string, name: string): Promise<V1Lease | undefined> {
-    try {
-      return await this.coordination.readNamespacedLease({ namespace, name });
-    } catch (err) {
-      if (statusCode(err) === 404) return undefined;
-      throw err;
-    }
+  readLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    return unlessNotFound(this.coordination.readNamespacedLease({ namespace, name }));
   }
 
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease> {
