@@ -1,8 +1,8 @@
 // Rules about one resource on its own: its shape (the schema the CRDs come from) and what the schema
 // cannot say. Rules that need other resources (references, cycles, duplicates) live in assemble.ts.
 import type { TSchema } from '@sinclair/typebox';
-import { ApplicationSpec, BundleSpec, ClusterSpec, NodeSpec, type KureKind, type KureResource, type NodeSource } from '../api/schema.js';
-import { checkShape } from './check-shape.js';
+import { ApplicationSpec, BundleSpec, ClusterSpec, DNS1123_LABEL, NodeSpec, type KureKind, type KureResource, type NodeSource } from '../api/schema.js';
+import { NAME_MESSAGE, checkShape } from './check-shape.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
 import { Reason, type ProblemReason } from './problems.js';
 import { normalizeRepoPath } from './repo-path.js';
@@ -20,8 +20,7 @@ const SPEC_SCHEMA: Record<KureKind, TSchema> = {
   KureApplication: ApplicationSpec,
 };
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const NAME_MESSAGE = "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+const NAME_RE = new RegExp(DNS1123_LABEL);
 export const isName = (v: unknown): v is string => typeof v === 'string' && v.length <= 63 && NAME_RE.test(v);
 
 /** Shape errors per spec object: informer caches hand back the same objects until they change. */

@@ -14,9 +14,10 @@ export interface ShapeError {
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value;
 
+export const NAME_MESSAGE = "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+
 function patternMessage(pattern: string): string {
-  if (pattern === DNS1123_LABEL)
-    return "must be a DNS-1123 label: lower case letters, digits and '-', starting and ending with a letter or digit";
+  if (pattern === DNS1123_LABEL) return NAME_MESSAGE;
   if (pattern === DURATION) return 'must be a duration such as 30s, 10m or 1h30m';
   return `must match ${pattern}`;
 }

@@ -35,6 +35,7 @@ export const problem = (ref: ObjectRef, field: string, message: string, reason: 
 export const sortProblems = (problems: Problem[]): Problem[] =>
   [...problems].sort((a, b) => cmp(formatProblem(a), formatProblem(b)));
 
+/** Code-unit order: locale-independent, so sorted output is the same everywhere. */
 export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Thrown by the builder and other library entry points when the input is invalid. */

@@ -3,7 +3,7 @@
 import type { ClusterModel, FileTree } from '../model/types.js';
 import { renderArgo } from './argocd/index.js';
 import { renderFlux } from './flux/index.js';
-import { compareStrings } from './objects.js';
+import { cmp } from '../model/problems.js';
 
 export function render(model: ClusterModel): FileTree {
   const tree = new Map<string, string>();
@@ -17,7 +17,7 @@ export function render(model: ClusterModel): FileTree {
     default:
       throw new Error(`render: unknown engine ${JSON.stringify(model.engine as string)}`);
   }
-  return new Map([...tree.entries()].sort(([a], [b]) => compareStrings(a, b)));
+  return new Map([...tree.entries()].sort(([a], [b]) => cmp(a, b)));
 }
 
 export { applicationObjects, GENERATORS, type Generator } from './apps/index.js';

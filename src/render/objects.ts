@@ -1,4 +1,6 @@
 // Shapes and small pure helpers shared by the engine renderers and the application generators.
+import { cmp } from '../model/problems.js';
+
 export { toYaml } from './yaml.js';
 
 /** Metadata of a generated Kubernetes object. */
@@ -32,13 +34,9 @@ export function kustomization(resources: readonly string[], extra: Record<string
   return { apiVersion: KUSTOMIZE_API, kind: 'Kustomization', resources: sortStrings(resources), ...extra };
 }
 
-/** Code-unit order: locale-independent, so the output is the same everywhere. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
+/** Sorted in code-unit order (locale-independent, so the output is the same everywhere). */
 export function sortStrings(values: readonly string[]): string[] {
-  return [...values].sort(compareStrings);
+  return [...values].sort(cmp);
 }
 
 /** Joins path segments with '/', skipping empty ones (repository.path may be the repository root). */
