@@ -40,10 +40,12 @@ LABEL org.opencontainers.image.title="kure" \
 ENV NODE_ENV=production \
     KURE_GIT_CACHE_DIR=/var/cache/kure \
     TMPDIR=/tmp
-# A named user for uid 65532, so tools that look the uid up find it.
+# A named user for uid 65532, so tools that look the uid up find it. The cache directory is
+# world-writable (sticky) so that another uid (OpenShift assigns one) can use it too, and a tmpfs
+# mounted over it (podman copies the directory's mode onto it) is writable by the controller.
 RUN echo 'kure:x:65532:65532:kure:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
     && echo 'kure:x:65532:' >> /etc/group \
-    && mkdir -p /var/cache/kure && chown 65532:65532 /var/cache/kure
+    && mkdir -p /var/cache/kure && chown 65532:65532 /var/cache/kure && chmod 1777 /var/cache/kure
 WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist/src ./dist/src

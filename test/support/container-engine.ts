@@ -85,17 +85,35 @@ export async function connectContainerEngine(): Promise<ContainerEngine | string
   return { dockerHost, description: `podman system service on ${socket} (started by the tests)`, stop };
 }
 
-/** Whether the engine has an image (GET /images/<name>/json). */
-export function hasImage(dockerHost: string, image: string): Promise<boolean> {
-  return new Promise((resolve) => {
+/** One Docker API request (JSON answer parsed when it is JSON). */
+export function engineRequest<T = unknown>(dockerHost: string, method: string, urlPath: string): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
     const u = new URL(dockerHost);
-    const p = `/images/${encodeURIComponent(image)}/json`;
-    const opts: http.RequestOptions = u.protocol === 'unix:' ? { socketPath: u.pathname, path: p } : { host: u.hostname, port: u.port || 2375, path: p };
-    http
-      .get(opts, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      })
-      .on('error', () => resolve(false));
+    const opts: http.RequestOptions =
+      u.protocol === 'unix:' ? { socketPath: u.pathname, path: urlPath, method } : { host: u.hostname, port: u.port || 2375, path: urlPath, method };
+    const req = http.request(opts, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode ?? 0, body: body as T });
+      });
+    });
+    req.on('error', reject);
+    req.end();
   });
+}
+
+/** Whether the engine has an image (GET /images/<name>/json). */
+export async function hasImage(dockerHost: string, image: string): Promise<boolean> {
+  try {
+    return (await engineRequest(dockerHost, 'GET', `/images/${encodeURIComponent(image)}/json`)).status === 200;
+  } catch {
+    return false;
+  }
 }
