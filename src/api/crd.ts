@@ -39,7 +39,7 @@ export function toOpenApi(schema: TSchema): Json {
 export function kindSchema(info: KindInfo): Json {
   const schema = toOpenApi(info.schema);
   const properties = schema.properties as Json;
-  properties.metadata = { type: 'object', description: 'Standard object metadata (name, namespace, labels, annotations, ...).' };
+  properties.metadata = { type: 'object' };
   return { ...schema, required: ['spec'] };
 }
 

@@ -19,6 +19,8 @@ export interface FieldRow {
 }
 
 const DEFAULT_MARK = 'Default: ';
+// The API server forbids a description on a CRD's metadata (it is always ObjectMeta).
+const METADATA = 'Standard object metadata (ObjectMeta): name, namespace, labels, annotations.';
 
 /** Splits a description into its text and its closing "Default: ..." sentence. */
 export function splitDefault(description: string): { text: string; default?: string } {
@@ -57,7 +59,7 @@ export function fieldRows(schema: Json, prefix = ''): FieldRow[] {
   const required = new Set((schema.required ?? []) as string[]);
   for (const [key, child] of Object.entries(props)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    const { text, default: dflt } = splitDefault(String(child.description ?? ''));
+    const { text, default: dflt } = splitDefault(String(child.description ?? (path === 'metadata' ? METADATA : '')));
     const items = child.type === 'array' ? ((child.items ?? {}) as Json) : undefined;
     const row: FieldRow = {
       path,

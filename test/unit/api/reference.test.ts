@@ -58,7 +58,8 @@ describe('CRD descriptions', () => {
   it('describe every kind and every field, spec and status, nested objects included', () => {
     for (const [kind, schema] of schemas()) {
       expect(typeof schema.description).toBe('string');
-      expect(undescribed(schema, kind)).toEqual([]);
+      // metadata is the API server's ObjectMeta, and a CRD may not describe it (422 Forbidden).
+      expect(undescribed(schema, kind)).toEqual([`${kind}.metadata`]);
     }
   });
 
