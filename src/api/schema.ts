@@ -461,8 +461,8 @@ export const BundleSpec = obj(
     ),
     path: opt(
       RelativePath(
-        'Only under a node with a source, and required there: the directory inside that source to apply (relative, no .. ' +
-          'segment). Flux: the Kustomization path ./<path>. Argo CD: the Application source path.',
+        'Only under a node with a source, and required there: the directory inside that source to apply (relative, below ' +
+          'its root, no .. segment). Flux: the Kustomization path ./<path>. Argo CD: the Application source path.',
       ),
     ),
   },
