@@ -14,7 +14,8 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # npm_ca: the build host's CA bundle when it reaches the registry through a TLS-intercepting proxy
 # (scripts/build-image.sh passes it as a secret; never stored in a layer).
-RUN --mount=type=secret,id=npm_ca \
+# The npm cache is a build cache mount: kept between builds on the build host, never in a layer.
+RUN --mount=type=secret,id=npm_ca --mount=type=cache,target=/root/.npm,sharing=locked \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -26,9 +27,9 @@ RUN npx tsc -p tsconfig.build.json
 FROM ${BASE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=secret,id=npm_ca \
+RUN --mount=type=secret,id=npm_ca --mount=type=cache,target=/root/.npm,sharing=locked \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force && rm -rf /root/.npm
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: non-root, no build tools, read-only friendly
 FROM ${BASE_IMAGE}
