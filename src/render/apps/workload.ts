@@ -1,5 +1,6 @@
 // `workload`: Deployment + Service (when ports or service are given) + Ingress (when ingress is).
-// No namespace is set: the bundle's targetNamespace (Flux) or destination namespace (Argo CD) decides.
+// No namespace is set: the bundle's targetNamespace (Flux) or destination namespace (Argo CD) decides;
+// except for a tenant's workload in a bundle without targetNamespace, which goes to its own namespace.
 import type { ApplicationModel, BundleModel, ClusterModel } from '../../model/types.js';
 import { compact, MANAGED_BY, nonEmpty, type KubeObject } from '../objects.js';
 
@@ -11,6 +12,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
   const selector = { [NAME_LABEL]: app.name };
   const labels = () => ({ [NAME_LABEL]: app.name, ...MANAGED_BY });
   const ports = w.ports ?? [];
+  const metadata = () => compact({ name: app.name, namespace: app.tenantNamespace, labels: labels() });
 
   const container = compact({
     name: app.name,
@@ -31,7 +33,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: app.name, labels: labels() },
+      metadata: metadata(),
       spec: {
         replicas: w.replicas ?? 1,
         selector: { matchLabels: { ...selector } },
@@ -53,7 +55,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
   out.push({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: app.name, labels: labels() },
+    metadata: metadata(),
     spec: {
       selector: { ...selector },
       ports: [compact({ name: first?.name, port, targetPort, protocol: 'TCP' })],
@@ -64,7 +66,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
     out.push({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
-      metadata: { name: app.name, labels: labels() },
+      metadata: metadata(),
       spec: compact({
         ingressClassName: w.ingress.className,
         rules: [

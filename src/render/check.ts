@@ -1,0 +1,107 @@
+// Nothing invalid is committed: every generated object whose kind Kure has a schema for (the
+// built-in kinds of the target Kubernetes, Flux and Argo CD) is checked against it before anything
+// is written or pushed. A violation is a Problem on the Kure resource the object comes from, naming
+// the object, its file and the field, so `kure render` and the controller report it the same way.
+import { formatRef, problem, Reason } from '../model/problems.js';
+import type { ApplicationModel, ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
+import { allBundles } from './layout.js';
+import { renderTree } from './engines.js';
+import { groupOf, KUBERNETES_VERSION, kindInfo, unservedVersion, validateObject, type SchemaError } from '../schemas/index.js';
+import { joinPath } from './objects.js';
+
+/** Per generated object (renders reuse unchanged objects): checked once. */
+const checked = new WeakMap<object, SchemaError[]>();
+
+function objectErrors(o: Record<string, unknown>): SchemaError[] {
+  let errors = checked.get(o);
+  if (errors) return errors;
+  errors = [];
+  // SOPS-encrypted objects are checked by the engine after decryption; their values are ciphertext.
+  if (o.sops === undefined) {
+    const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
+    const kind = typeof o.kind === 'string' ? o.kind : '';
+    const served = unservedVersion(apiVersion, kind);
+    if (served !== undefined) {
+      const info = kindInfo(groupOf(apiVersion), kind);
+      const target = info?.source === 'kubernetes' ? `Kubernetes ${KUBERNETES_VERSION}` : 'the Flux and Argo CD versions Kure targets';
+      const group = groupOf(apiVersion);
+      errors.push({ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` });
+    } else errors.push(...(validateObject(o) ?? []));
+  }
+  checked.set(o, errors);
+  return errors;
+}
+
+/** The objects to check: the object itself, or the items of a List (kustomize expands them). */
+function* units(o: Record<string, unknown>, field: string): Generator<{ object: Record<string, unknown>; field: string }> {
+  if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
+    for (const [j, item] of o.items.entries())
+      if (item !== null && typeof item === 'object' && !Array.isArray(item)) yield* units(item as Record<string, unknown>, `${field}.items[${j}]`);
+  } else yield { object: o, field };
+}
+
+const labelOf = (o: Record<string, unknown>): string => `${String(o.kind)} ${String(((o.metadata ?? {}) as Record<string, unknown>).name)}`;
+
+/** Trees checked by checkCluster, handed out by render() so that the check is not paid twice. */
+const checkedTrees = new WeakMap<ClusterModel, FileTree>();
+
+/** Checks that assemble() registered and that have not run yet (they run on first use). */
+const pending = new WeakMap<ClusterModel, () => void>();
+
+/** assemble() defers the check of a cluster until its problems are read or it is rendered. */
+export function deferCheck(model: ClusterModel, run: () => void): void {
+  pending.set(model, run);
+}
+
+/** The tree of a model that checkCluster has checked (a copy), running a deferred check first. */
+export function checkedTree(model: ClusterModel): FileTree | undefined {
+  const run = pending.get(model);
+  if (run) {
+    pending.delete(model);
+    run();
+  }
+  const tree = checkedTrees.get(model);
+  return tree && new Map(tree);
+}
+
+export interface ClusterCheck {
+  problems: Problem[];
+}
+
+/**
+ * Renders the cluster and checks every generated object. Objects of applications for which
+ * `leaveOut(app)` says so (tenants: they must not block the platform) are not reported as blocking:
+ * the application is taken out of the model (problems marked `leftOut`) and the rest is rendered
+ * again. The final tree is kept for render().
+ */
+export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => boolean): ClusterCheck {
+  pending.delete(model);
+  const problems: Problem[] = [];
+  for (;;) {
+    const found: { owner: ObjectRef; field: string; message: string }[] = [];
+    const tree = renderTree(model, (file, objects, owner, fields) => {
+      const path = joinPath(model.repository.path, file);
+      objects.forEach((o, i) => {
+        const field = typeof fields === 'string' ? fields : (fields[i] ?? 'spec');
+        for (const u of units(o, field))
+          for (const e of objectErrors(u.object)) found.push({ owner, field: u.field, message: `${labelOf(u.object)} (${path}): ${e.field}: ${e.message}` });
+      });
+    });
+    const out = new Set<string>();
+    for (const f of found) {
+      const left = f.owner.kind === 'KureApplication' && leaveOut(f.owner);
+      if (left) out.add(formatRef(f.owner));
+      problems.push({ ...problem(f.owner, f.field, f.message, Reason.InvalidSpec), ...(left ? { leftOut: true } : {}) });
+    }
+    if (out.size === 0) {
+      checkedTrees.set(model, tree);
+      return { problems };
+    }
+    for (const b of allBundles(model)) b.applications = b.applications.filter((a: ApplicationModel) => !out.has(formatRef(a.ref)));
+    // Objects of the remaining applications are unchanged and already checked: drop their findings
+    // from this round, they are found again (from the cache) in the next.
+    const kept = problems.filter((p) => p.leftOut);
+    problems.length = 0;
+    problems.push(...kept);
+  }
+}
