@@ -343,6 +343,8 @@ class Assembler {
         this.report(b, 'spec.path', `is required: node ${src.metadata.name} has a source, so the bundle names a directory inside it`);
       if (!src && b.spec.path !== undefined)
         this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
+      if (b.spec.decryption && model.engine === 'argocd')
+        this.report(b, 'spec.decryption', 'Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster');
       if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
         this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
       if (src) sourceOf.set(b.metadata.name, src.metadata.name);
@@ -458,6 +460,17 @@ class Assembler {
         if (b.metadata.name === reserved)
           this.report(b, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate);
     }
+    if (model.engine === 'argocd')
+      for (const b of bundles) {
+        const project = [model.argocd.project, 'default'].find((p) => p === b.metadata.name);
+        if (project !== undefined && (policyFields(b).tenants?.length ?? 0) > 0)
+          this.report(
+            b,
+            'metadata.name',
+            `a bundle that admits other namespaces gets an Argo CD AppProject named after it, which would replace the AppProject ${project}${project === model.argocd.project ? " (the cluster's spec.gitops.argocd.project)" : " (Argo CD's default project)"}; rename the bundle`,
+            Reason.Duplicate,
+          );
+      }
     if (model.engine === 'flux')
       for (const n of nodes)
         if (n.spec.source?.kind === model.flux.sourceRef.kind && n.metadata.name === model.flux.sourceRef.name)
@@ -503,7 +516,7 @@ class Assembler {
 
 /** A bundle's tenancy, impersonation and decryption settings, for the model. */
 function policyFields(b: KureBundle): Partial<BundleModel> {
-  const spec = b.spec as KureBundle['spec'] & PolicySpec;
+  const spec = b.spec;
   const tenants = [...new Set(spec.allowedNamespaces ?? [])].filter((n) => n !== b.metadata.namespace).sort(cmp);
   const clusterScoped = sortKinds(spec.tenancy?.allowedClusterScopedKinds ?? []);
   return {
@@ -516,7 +529,7 @@ function policyFields(b: KureBundle): Partial<BundleModel> {
 
 /** The doors a bundle opens, for the policy rules. */
 function bundlePolicy(b: KureBundle): BundlePolicy {
-  const spec = b.spec as KureBundle['spec'] & PolicySpec;
+  const spec = b.spec;
   return {
     bundle: `KureBundle ${b.metadata.namespace ?? ''}/${b.metadata.name}`,
     ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}),
@@ -530,12 +543,6 @@ function bundlePolicy(b: KureBundle): BundlePolicy {
 const sortKinds = (kinds: readonly GroupKind[]): GroupKind[] =>
   [...new Map(kinds.map((k) => [`${k.group}/${k.kind}`, { group: k.group, kind: k.kind }])).entries()].sort(([a], [b]) => cmp(a, b)).map(([, k]) => k);
 
-/** Bundle fields that schema.ts gains with issue 8 (until then read untyped). */
-interface PolicySpec {
-  serviceAccountName?: string;
-  decryption?: { provider: 'sops'; secretRef: { name: string } };
-  tenancy?: { allowedKinds?: GroupKind[]; allowedClusterScopedKinds?: GroupKind[] };
-}
 
 /**
  * Maps in the model have sorted keys: the API server stores custom resources that way, so sorting

@@ -18,7 +18,16 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
     name: app.name,
     image: w.image,
     ports: ports.length > 0 ? ports.map((p) => compact({ name: p.name, containerPort: p.containerPort })) : undefined,
-    env: w.env !== undefined && w.env.length > 0 ? w.env.map((e) => compact({ name: e.name, value: e.value })) : undefined,
+    env:
+      w.env !== undefined && w.env.length > 0
+        ? w.env.map((e) =>
+            compact({
+              name: e.name,
+              value: e.value,
+              valueFrom: e.valueFrom && { secretKeyRef: compact({ name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key, optional: e.valueFrom.secretKeyRef.optional }) },
+            }),
+          )
+        : undefined,
     resources: nonEmpty(
       compact({ requests: nonEmpty(w.resources?.requests), limits: nonEmpty(w.resources?.limits) }),
     ),

@@ -215,3 +215,129 @@ describe('Secrets', () => {
     expect([...tree.values()].join('\n')).not.toContain('hunter2');
   });
 });
+
+describe('doors the bundle opens (refused without, accepted with)', () => {
+  const clusterIssuer = '{apiVersion: cert-manager.io/v1, kind: ClusterIssuer, metadata: {name: letsencrypt}}';
+  const certificate = (ns = '') => `{apiVersion: cert-manager.io/v1, kind: Certificate, metadata: {name: web${ns ? `, namespace: ${ns}` : ''}}, spec: {secretName: web-tls}}`;
+  const clusterRole = '{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: team-a-reader}}';
+  const kustomization = '{apiVersion: kustomize.toolkit.fluxcd.io/v1, kind: Kustomization, metadata: {name: sub}, spec: {interval: 10m, prune: true, sourceRef: {kind: GitRepository, name: team-a}}}';
+  const withDoors = (tenancy: string) => bundle('team', `allowedNamespaces: [team-a], targetNamespace: team-a, tenancy: {${tenancy}}`);
+
+  it('tenancy.allowedClusterScopedKinds admits exactly the listed cluster-scoped kinds', () => {
+    const door = withDoors('allowedClusterScopedKinds: [{group: cert-manager.io, kind: ClusterIssuer}, {group: rbac.authorization.k8s.io, kind: ClusterRole}]');
+    expect(problemsOf(...base(), door, app('x', manifests(clusterIssuer, clusterRole)))).toEqual([]);
+    expect(problemsOf(...base(), door, app('x', manifests('{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: b}}')))).toEqual([
+      `KureApplication team-a/x: spec.manifests[0]: ClusterRoleBinding b: is cluster-scoped, and ${FROM} may place only namespaced objects, in namespace team-a (KureBundle platform/team can admit the kind with spec.tenancy.allowedClusterScopedKinds: [{group: rbac.authorization.k8s.io, kind: ClusterRoleBinding}])`,
+    ]);
+  });
+
+  it('tenancy.allowedKinds admits a custom namespaced kind, still only in the granted namespace', () => {
+    expect(problemsOf(...base(), TEAM, app('x', manifests(certificate())))).toHaveLength(1);
+    const door = withDoors('allowedKinds: [{group: cert-manager.io, kind: Certificate}]');
+    expect(problemsOf(...base(), door, app('x', manifests(certificate(), certificate('team-a'))))).toEqual([]);
+    expect(problemsOf(...base(), door, app('x', manifests(certificate('kube-system'))))).toEqual([
+      `KureApplication team-a/x: spec.manifests[0]: Certificate web: metadata.namespace kube-system is not team-a, the namespace KureBundle platform/team grants ${FROM}`,
+    ]);
+  });
+
+  it('tenancy.allowedKinds admits a Flux Kustomization', () => {
+    expect(problemsOf(...base(), TEAM, app('x', manifests(kustomization)))).toHaveLength(1);
+    expect(problemsOf(...base(), withDoors('allowedKinds: [{group: kustomize.toolkit.fluxcd.io, kind: Kustomization}]'), app('x', manifests(kustomization)))).toEqual([]);
+  });
+
+  it('spec.serviceAccountName admits helm, and is what the engine impersonates', () => {
+    const helm = 'helm: {chart: podinfo, version: 6.7.1, repository: {url: "https://charts.example.com"}}';
+    expect(problemsOf(...base(), TEAM, app('x', helm))).toHaveLength(1);
+    const result = assembleDocs(...base(), bundle('team', 'allowedNamespaces: [team-a], targetNamespace: team-a, serviceAccountName: team-a-deployer'), app('x', helm));
+    expect(result.problems).toEqual([]);
+    const tree = render(result.clusters[0]!.model);
+    expect(tree.get('flux/kustomizations/team.yaml')).toContain('\n  serviceAccountName: team-a-deployer\n');
+    expect(tree.get('nodes/infra/team/x.yaml')).toContain('\n  serviceAccountName: team-a-deployer\n');
+  });
+
+  it('without targetNamespace, helm needs its namespace set to the tenant own', () => {
+    const open = bundle('team', 'allowedNamespaces: [team-a], serviceAccountName: deployer');
+    const helm = (ns = '') => `helm: {chart: podinfo, repository: {url: "https://charts.example.com"}${ns ? `, namespace: ${ns}` : ''}}`;
+    expect(problemsOf(...base(), open, app('x', helm()))).toEqual([
+      `KureApplication team-a/x: spec.helm.namespace: is required: KureBundle platform/team has no targetNamespace, so set it to team-a, the namespace the bundle grants ${FROM}`,
+    ]);
+    expect(problemsOf(...base(), open, app('x', helm('team-a')))).toEqual([]);
+  });
+
+  it('spec.decryption admits a SOPS-encrypted Secret (Flux), never a half-encrypted one', () => {
+    const SOPS = 'sops: {mac: "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]", version: 3.9.0}';
+    const ENC = '"ENC[AES256_GCM,data:Zm9v,iv:aXY=,tag:dGFn,type:str]"';
+    const decrypting = bundle('web', 'decryption: {provider: sops, secretRef: {name: sops-age}}');
+    const secret = (data: string) => `{apiVersion: v1, kind: Secret, metadata: {name: db}, ${data}, ${SOPS}}`;
+    expect(problemsOf(...base(), bundle('web'), app('db', manifests(secret(`data: {password: ${ENC}}`)), 'platform', 'web'))).toHaveLength(1);
+    const result = assembleDocs(...base(), decrypting, app('db', manifests(secret(`data: {password: ${ENC}}, stringData: {user: ${ENC}}`)), 'platform', 'web'));
+    expect(result.problems).toEqual([]);
+    const tree = render(result.clusters[0]!.model);
+    expect(tree.get('flux/kustomizations/web.yaml')).toContain('\n  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n');
+    expect(problemsOf(...base(), decrypting, app('db', manifests(secret(`data: {password: ${ENC}}, stringData: {user: admin}`)), 'platform', 'web'))).toEqual([
+      'KureApplication platform/db: spec.manifests[0]: Secret db: stringData.user is not encrypted (SOPS values look like ENC[AES256_GCM,data:...]); encrypt all of data and stringData with sops',
+    ]);
+  });
+
+  it('refuses decryption on an Argo CD cluster, and tenancy without allowedNamespaces', () => {
+    expect(problemsOf(...base('argocd'), bundle('web', 'decryption: {provider: sops, secretRef: {name: k}}'))).toEqual([
+      'KureBundle platform/web: spec.decryption: Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster',
+    ]);
+    expect(problemsOf(...base(), bundle('web', 'tenancy: {allowedKinds: [{group: cert-manager.io, kind: Certificate}]}'))).toEqual([
+      'KureBundle platform/web: spec.tenancy: tenancy applies to applications from other namespaces: set allowedNamespaces',
+    ]);
+    expect(problemsOf(...base(), withDoors('allowedKinds: [{group: Cert_Manager, kind: "1x"}]'))).toEqual([
+      'KureBundle platform/team: spec.tenancy.allowedKinds[0].group: must match ^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$ (got "Cert_Manager")',
+      'KureBundle platform/team: spec.tenancy.allowedKinds[0].kind: must match ^[A-Za-z][A-Za-z0-9]*$ (got "1x")',
+    ]);
+  });
+});
+
+describe('Argo CD: a bundle that admits other namespaces has its own AppProject', () => {
+  it('is synced under it; the project allows only the granted namespace and no cluster-scoped kind', () => {
+    const result = assembleDocs(...base('argocd'), TEAM, bundle('web'), app('api', 'workload: {image: nginx}'));
+    expect(result.problems).toEqual([]);
+    const tree = render(result.clusters[0]!.model);
+    expect(tree.get('apps/kustomization.yaml')).toContain('- projects/team.yaml');
+    expect(tree.get('apps/team.yaml')).toContain('\n  project: team\n');
+    expect(tree.get('apps/web.yaml')).toContain('\n  project: default\n');
+    expect(tree.get('apps/projects/team.yaml')).toBe(`apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: team
+  namespace: argocd
+  labels:
+    app.kubernetes.io/managed-by: kure
+  annotations:
+    argocd.argoproj.io/sync-wave: "0"
+spec:
+  description: Generated by Kure for KureBundle platform/team, which admits applications from other namespaces
+  sourceRepos:
+    - https://git.example.com/fleet.git
+  destinations:
+    - server: https://kubernetes.default.svc
+      namespace: team-a
+  clusterResourceWhitelist: []
+`);
+  });
+
+  it('may not be named like the cluster project or Argo CD default project', () => {
+    expect(problemsOf(...base('argocd'), bundle('default', 'allowedNamespaces: [team-a], targetNamespace: team-a'))).toEqual([
+      "KureBundle platform/default: metadata.name: a bundle that admits other namespaces gets an Argo CD AppProject named after it, which would replace the AppProject default (the cluster's spec.gitops.argocd.project); rename the bundle",
+    ]);
+  });
+});
+
+describe('workload env from a Secret', () => {
+  it('renders valueFrom.secretKeyRef, and refuses value and valueFrom together', () => {
+    const env = '[{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}, {name: MODE, value: prod}]';
+    const result = assembleDocs(...base(), bundle('web'), app('api', `workload: {image: nginx, env: ${env}}`, 'platform', 'web'));
+    expect(result.problems).toEqual([]);
+    expect(render(result.clusters[0]!.model).get('nodes/infra/web/api.yaml')).toContain(
+      '          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: password\n            - name: MODE\n              value: prod\n',
+    );
+    expect(problemsOf(...base(), bundle('web'), app('api', 'workload: {image: nginx, env: [{name: A, value: x, valueFrom: {secretKeyRef: {name: db, key: a}}}]}', 'platform', 'web'))).toEqual([
+      'KureApplication platform/api: spec.workload.env[0]: set at most one of value and valueFrom',
+    ]);
+  });
+});
