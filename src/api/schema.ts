@@ -542,7 +542,7 @@ export const BundleSpec = obj(
   },
   {
     description: 'Desired state of the bundle.',
-    ...cel([{ rule: '!has(self.tenancy) || has(self.allowedNamespaces)', message: 'tenancy applies to applications from other namespaces: set allowedNamespaces' }]),
+    ...cel([{ rule: '!has(self.tenancy) || (has(self.allowedNamespaces) && size(self.allowedNamespaces) > 0)', message: 'tenancy applies to applications from other namespaces: set allowedNamespaces' }]),
   },
 );
 
