@@ -10,12 +10,13 @@ import { groupOf, KUBERNETES_VERSION, kindInfo, unservedVersion, validateObject,
 import { joinPath } from './objects.js';
 
 /** Per generated object (renders reuse unchanged objects): checked once. */
-const checked = new WeakMap<object, SchemaError[]>();
+const checked = new WeakMap<object, readonly SchemaError[]>();
+const NONE: readonly SchemaError[] = Object.freeze([]);
 
-function objectErrors(o: Record<string, unknown>): SchemaError[] {
+function objectErrors(o: Record<string, unknown>): readonly SchemaError[] {
   let errors = checked.get(o);
   if (errors) return errors;
-  errors = [];
+  errors = NONE;
   // SOPS-encrypted objects are checked by the engine after decryption; their values are ciphertext.
   if (o.sops === undefined) {
     const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
@@ -25,19 +26,23 @@ function objectErrors(o: Record<string, unknown>): SchemaError[] {
       const info = kindInfo(groupOf(apiVersion), kind);
       const target = info?.source === 'kubernetes' ? `Kubernetes ${KUBERNETES_VERSION}` : 'the Flux and Argo CD versions Kure targets';
       const group = groupOf(apiVersion);
-      errors.push({ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` });
-    } else errors.push(...(validateObject(o) ?? []));
+      errors = [{ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` }];
+    } else errors = validateObject(o) ?? NONE;
   }
   checked.set(o, errors);
   return errors;
 }
 
-/** The objects to check: the object itself, or the items of a List (kustomize expands them). */
-function* units(o: Record<string, unknown>, field: string): Generator<{ object: Record<string, unknown>; field: string }> {
+/** Checks an object, or each item of a List (kustomize expands them), reporting each error. */
+function checkUnit(o: Record<string, unknown>, field: string, report: (o: Record<string, unknown>, field: string, e: SchemaError) => void): void {
   if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
-    for (const [j, item] of o.items.entries())
-      if (item !== null && typeof item === 'object' && !Array.isArray(item)) yield* units(item as Record<string, unknown>, `${field}.items[${j}]`);
-  } else yield { object: o, field };
+    o.items.forEach((item, j) => {
+      if (item !== null && typeof item === 'object' && !Array.isArray(item)) checkUnit(item as Record<string, unknown>, `${field}.items[${j}]`, report);
+    });
+    return;
+  }
+  const errors = objectErrors(o);
+  for (const e of errors) report(o, field, e);
 }
 
 const labelOf = (o: Record<string, unknown>): string => `${String(o.kind)} ${String(((o.metadata ?? {}) as Record<string, unknown>).name)}`;
@@ -80,12 +85,10 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
   for (;;) {
     const found: { owner: ObjectRef; field: string; message: string }[] = [];
     const tree = renderTree(model, (file, objects, owner, fields) => {
-      const path = joinPath(model.repository.path, file);
-      objects.forEach((o, i) => {
-        const field = typeof fields === 'string' ? fields : (fields[i] ?? 'spec');
-        for (const u of units(o, field))
-          for (const e of objectErrors(u.object)) found.push({ owner, field: u.field, message: `${labelOf(u.object)} (${path}): ${e.field}: ${e.message}` });
-      });
+      const report = (o: Record<string, unknown>, field: string, e: SchemaError) =>
+        found.push({ owner, field, message: `${labelOf(o)} (${joinPath(model.repository.path, file)}): ${e.field}: ${e.message}` });
+      for (let i = 0; i < objects.length; i++)
+        checkUnit(objects[i] as Record<string, unknown>, typeof fields === 'string' ? fields : (fields[i] ?? 'spec'), report);
     });
     const out = new Set<string>();
     for (const f of found) {

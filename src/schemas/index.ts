@@ -70,25 +70,35 @@ function crdSchema(key: string): Json | undefined {
   return s;
 }
 
+/** Kure's schema for an apiVersion and kind, found once per pair. */
+type Schema = { validator: Validator; schema: () => Json } | null;
+const schemas = new Map<string, Schema>();
+function schemaOf(apiVersion: string, kind: string): Schema {
+  const key = `${apiVersion}/${kind}`;
+  let s = schemas.get(key);
+  if (s !== undefined) return s;
+  const name = kubernetes.SCHEMA_OF[key];
+  if (name !== undefined) s = { validator: builtin, schema: () => definition(name) };
+  else if (gitops.SCHEMAS[key] !== undefined) s = { validator: crd, schema: () => crdSchema(key) as Json };
+  else s = null;
+  schemas.set(key, s);
+  return s;
+}
+
 /** True when Kure has a schema for this apiVersion and kind. */
 export function hasSchema(apiVersion: string, kind: string): boolean {
-  const key = `${apiVersion}/${kind}`;
-  return kubernetes.SCHEMA_OF[key] !== undefined || gitops.SCHEMAS[key] !== undefined;
+  return schemaOf(apiVersion, kind) !== null;
 }
 
 /**
  * Checks an object against the schema of its apiVersion and kind. `undefined` when Kure has no
- * schema for it (a custom kind, or a version the target Kubernetes does not serve: see
- * `unservedVersion`).
+ * schema for it (a custom kind, or a version the target does not serve: see `unservedVersion`).
  */
-export function validateObject(obj: Record<string, unknown>): SchemaError[] | undefined {
+export function validateObject(obj: Record<string, unknown>): readonly SchemaError[] | undefined {
   const { apiVersion, kind } = obj;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
-  const key = `${apiVersion}/${kind}`;
-  const name = kubernetes.SCHEMA_OF[key];
-  if (name !== undefined) return builtin.validate(definition(name), obj);
-  const s = crdSchema(key);
-  return s === undefined ? undefined : crd.validate(s, obj);
+  const s = schemaOf(apiVersion, kind);
+  return s === null ? undefined : s.validator.validate(s.schema(), obj);
 }
 
 /**

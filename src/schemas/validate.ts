@@ -4,12 +4,12 @@
 // integration tests apply the output to a real API server for those.
 //
 // Hand-written rather than ajv: the schemas are Kubernetes structural schemas, not plain JSON
-// Schema (int-or-string, preserve-unknown-fields, embedded resources, "object without properties
-// means anything" in built-ins but "prune everything" in CRDs, null meaning absent), messages must
-// name fields the kubectl way (`spec.template.spec.containers[0].image`), and nothing may be
-// compiled up front: a schema node is looked at only when an object reaches it, so a render pays
-// only for the kinds and fields it uses (ajv compiles the whole Deployment schema, some 200
-// definitions, before the first check).
+// Schema (int-or-string, preserve-unknown-fields, "object without properties" meaning anything in
+// built-ins but "no fields" in CRDs, null meaning absent), messages must name fields the kubectl
+// way (`spec.template.spec.containers[0].image`), and nothing may be compiled up front: ajv
+// compiles a whole schema before its first check (some 200 definitions for a Deployment; the
+// Flux and Argo CD CRDs take seconds), where a render needs a few fields of a few kinds.
+// Here each schema node becomes a small checking function the first time an object reaches it.
 
 type Json = Record<string, unknown>;
 
@@ -28,135 +28,191 @@ export interface SchemaSource {
   definition(name: string): Json;
 }
 
+/** Keys from the root to the value being checked; turned into a string only for an error. */
+type Path = (string | number)[];
+type Check = (value: unknown, path: Path, errors: SchemaError[]) => void;
+
 const REF_PREFIX = '#/components/schemas/';
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
-const join = (base: string, key: string): string => (base ? `${base}.${key}` : key);
-
-const patterns = new Map<string, RegExp>();
-function regex(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) patterns.set(pattern, (re = new RegExp(pattern, 'u')));
-  return re;
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+
+function fieldOf(path: Path, key?: string): string {
+  let out = '';
+  for (const p of path) out = typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${p}` : p;
+  if (key !== undefined) out = out ? `${out}.${key}` : key;
+  return out || '.';
+}
+
+const NO_ERRORS: readonly SchemaError[] = Object.freeze([]);
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export class Validator {
-  /** `allOf: [{$ref}]` / `$ref` resolved once per schema node. */
-  private readonly resolved = new WeakMap<Json, Json>();
+  private readonly checks = new WeakMap<Json, Check>();
 
   constructor(private readonly source: SchemaSource) {}
 
-  validate(schema: Json, value: unknown, field = ''): SchemaError[] {
+  /** Errors of `value` against `schema`; the same empty array (frozen) when there are none. */
+  validate(schema: Json, value: unknown): readonly SchemaError[] {
     const errors: SchemaError[] = [];
-    this.check(schema, value, field, errors);
-    return errors;
+    this.check(schema)(value, [], errors);
+    return errors.length === 0 ? NO_ERRORS : errors;
+  }
+
+  /** The checking function of a schema node, built on its first call (schemas may be recursive). */
+  private check(schema: Json): Check {
+    let c = this.checks.get(schema);
+    if (c) return c;
+    let built: Check | undefined;
+    c = (value, path, errors) => (built ??= this.build(this.resolve(schema)))(value, path, errors);
+    this.checks.set(schema, c);
+    return c;
   }
 
   /** A schema node with its reference followed (Kubernetes writes `allOf: [{$ref}]` to attach defaults). */
   private resolve(schema: Json): Json {
-    let r = this.resolved.get(schema);
-    if (r) return r;
-    r = schema;
+    let r = schema;
     for (;;) {
-      const ref = typeof r.$ref === 'string' ? r.$ref : undefined;
       const allOf = Array.isArray(r.allOf) && r.allOf.length === 1 ? (r.allOf[0] as Json) : undefined;
-      const target = ref ?? (allOf && typeof allOf.$ref === 'string' ? allOf.$ref : undefined);
-      if (target === undefined) break;
+      const target = typeof r.$ref === 'string' ? r.$ref : allOf && typeof allOf.$ref === 'string' ? allOf.$ref : undefined;
+      if (target === undefined) return r;
       r = this.source.definition(target.startsWith(REF_PREFIX) ? target.slice(REF_PREFIX.length) : target);
     }
-    this.resolved.set(schema, r);
-    return r;
   }
 
-  private check(raw: Json, value: unknown, field: string, errors: SchemaError[]): void {
-    // null is "not set" to the API server's decoder.
-    if (value === null || value === undefined) return;
-    const s = this.resolve(raw);
-    const fail = (message: string): void => void errors.push({ field: field || '.', message });
-
-    if (s['x-kubernetes-int-or-string'] === true || s.format === 'int-or-string') {
-      if (typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value))) return;
-      return fail(`must be an integer or a string, not ${describe(value)}`);
-    }
-    if (Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) {
-      const members = (s.anyOf ?? s.oneOf) as Json[];
-      // Structural schemas may only use anyOf/oneOf to add constraints under the same type: check the
-      // node's own keywords below, then require one member to accept the value.
-      if (!members.some((m) => this.validate(m, value, field).length === 0)) {
-        const first = this.validate(members[0] as Json, value, field);
-        errors.push(...(first.length > 0 ? first : [{ field: field || '.', message: 'matches none of the allowed forms' }]));
+  private build(s: Json): Check {
+    const base = this.buildType(s);
+    const members = (s.anyOf ?? s.oneOf) as Json[] | undefined;
+    const enumValues = Array.isArray(s.enum) ? (s.enum as unknown[]) : undefined;
+    if (!members && !enumValues) return base;
+    // Structural schemas use anyOf/oneOf only to constrain further: one member must accept the value.
+    const alternatives = members?.map((m) => this.check(m));
+    return (value, path, errors) => {
+      if (value === null || value === undefined) return;
+      if (enumValues && !enumValues.includes(value)) {
+        errors.push({ field: fieldOf(path), message: `must be one of: ${enumValues.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(value)})` });
         return;
       }
-    }
-    if (Array.isArray(s.enum) && !s.enum.includes(value)) {
-      return fail(`must be one of: ${s.enum.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(value)})`);
-    }
+      if (alternatives) {
+        let first: SchemaError[] | undefined;
+        for (const alt of alternatives) {
+          const e: SchemaError[] = [];
+          alt(value, path, e);
+          if (e.length === 0) {
+            first = undefined;
+            break;
+          }
+          first ??= e;
+        }
+        if (first) return void errors.push(...first);
+      }
+      base(value, path, errors);
+    };
+  }
 
+  private buildType(s: Json): Check {
+    const fail = (path: Path, errors: SchemaError[], message: string) => void errors.push({ field: fieldOf(path), message });
+    if (s['x-kubernetes-int-or-string'] === true || s.format === 'int-or-string')
+      return (v, path, errors) => {
+        if (v === null || v === undefined || typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v))) return;
+        fail(path, errors, `must be an integer or a string, not ${describe(v)}`);
+      };
     switch (s.type) {
       case 'string': {
-        if (typeof value !== 'string') {
-          // resource.Quantity accepts numbers too (`cpu: 1`).
-          if (s.format === 'quantity' && typeof value === 'number') return;
-          return fail(`must be a string, not ${describe(value)}`);
-        }
-        if (typeof s.minLength === 'number' && value.length < s.minLength) fail(value.length === 0 ? 'must not be empty' : `must be at least ${s.minLength} characters`);
-        if (typeof s.maxLength === 'number' && value.length > s.maxLength) fail(`must be at most ${s.maxLength} characters`);
-        if (typeof s.pattern === 'string' && !regex(s.pattern).test(value)) fail(`must match ${s.pattern} (got ${JSON.stringify(value)})`);
-        if (s.format === 'byte' && (value.length % 4 !== 0 || !BASE64.test(value))) fail('must be base64-encoded');
-        return;
+        const minLength = typeof s.minLength === 'number' ? s.minLength : undefined;
+        const maxLength = typeof s.maxLength === 'number' ? s.maxLength : undefined;
+        const pattern = typeof s.pattern === 'string' ? new RegExp(s.pattern, 'u') : undefined;
+        const byte = s.format === 'byte';
+        return (v, path, errors) => {
+          if (v === null || v === undefined) return;
+          if (typeof v !== 'string') return fail(path, errors, `must be a string, not ${describe(v)}`);
+          if (minLength !== undefined && v.length < minLength) fail(path, errors, v.length === 0 ? 'must not be empty' : `must be at least ${minLength} characters`);
+          if (maxLength !== undefined && v.length > maxLength) fail(path, errors, `must be at most ${maxLength} characters`);
+          if (pattern && !pattern.test(v)) fail(path, errors, `must match ${pattern.source} (got ${JSON.stringify(v)})`);
+          if (byte && (v.length % 4 !== 0 || !BASE64.test(v))) fail(path, errors, 'must be base64-encoded');
+        };
       }
       case 'boolean':
-        if (typeof value !== 'boolean') fail(`must be true or false, not ${describe(value)}`);
-        return;
+        return (v, path, errors) => {
+          if (v !== null && v !== undefined && typeof v !== 'boolean') fail(path, errors, `must be true or false, not ${describe(v)}`);
+        };
       case 'integer':
       case 'number': {
-        if (typeof value !== 'number' || (s.type === 'integer' && !Number.isInteger(value)))
-          return fail(`must be ${s.type === 'integer' ? 'an integer' : 'a number'}, not ${describe(value)}`);
-        if (s.format === 'int32' && (value < -2147483648 || value > 2147483647)) fail('must fit in 32 bits');
-        if (typeof s.minimum === 'number' && value < s.minimum) fail(`must be at least ${s.minimum}`);
-        if (typeof s.maximum === 'number' && value > s.maximum) fail(`must be at most ${s.maximum}`);
-        return;
+        const integer = s.type === 'integer';
+        const int32 = s.format === 'int32';
+        const minimum = typeof s.minimum === 'number' ? s.minimum : undefined;
+        const maximum = typeof s.maximum === 'number' ? s.maximum : undefined;
+        return (v, path, errors) => {
+          if (v === null || v === undefined) return;
+          if (typeof v !== 'number' || (integer && !Number.isInteger(v))) return fail(path, errors, `must be ${integer ? 'an integer' : 'a number'}, not ${describe(v)}`);
+          if (int32 && (v < -2147483648 || v > 2147483647)) fail(path, errors, 'must fit in 32 bits');
+          if (minimum !== undefined && v < minimum) fail(path, errors, `must be at least ${minimum}`);
+          if (maximum !== undefined && v > maximum) fail(path, errors, `must be at most ${maximum}`);
+        };
       }
       case 'array': {
-        if (!Array.isArray(value)) return fail(`must be a list, not ${describe(value)}`);
-        if (typeof s.minItems === 'number' && value.length < s.minItems) fail(`must have at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}`);
-        if (typeof s.maxItems === 'number' && value.length > s.maxItems) fail(`must have at most ${s.maxItems} items`);
-        const items = s.items as Json | undefined;
-        if (items) for (let i = 0; i < value.length; i++) this.check(items, value[i], `${field}[${i}]`, errors);
-        return;
+        const minItems = typeof s.minItems === 'number' ? s.minItems : undefined;
+        const maxItems = typeof s.maxItems === 'number' ? s.maxItems : undefined;
+        const items = isObject(s.items) ? this.check(s.items) : undefined;
+        return (v, path, errors) => {
+          if (v === null || v === undefined) return;
+          if (!Array.isArray(v)) return fail(path, errors, `must be a list, not ${describe(v)}`);
+          if (minItems !== undefined && v.length < minItems) fail(path, errors, `must have at least ${minItems} item${minItems === 1 ? '' : 's'}`);
+          if (maxItems !== undefined && v.length > maxItems) fail(path, errors, `must have at most ${maxItems} items`);
+          if (!items) return;
+          for (let i = 0; i < v.length; i++) {
+            path.push(i);
+            items(v[i], path, errors);
+            path.pop();
+          }
+        };
       }
       case 'object':
-        return this.checkObject(s, value, field, errors, fail);
+        return this.buildObject(s, true);
       default:
-        // No type: anything (RawExtension-like), unless it is an object schema in disguise.
-        if (s.properties !== undefined && typeof value === 'object') this.checkObject(s, value, field, errors, fail);
-        return;
+        // No type: anything (RawExtension-like), unless it lists properties.
+        return s.properties !== undefined ? this.buildObject(s, false) : () => {};
     }
   }
 
-  private checkObject(s: Json, value: unknown, field: string, errors: SchemaError[], fail: (m: string) => void): void {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be an object, not ${describe(value)}`);
-    const obj = value as Json;
-    const props = s.properties as Record<string, Json> | undefined;
-    const required = s.required as string[] | undefined;
-    if (required) for (const key of required) if (obj[key] === undefined || obj[key] === null) errors.push({ field: join(field, key), message: 'is required' });
+  private buildObject(s: Json, typed: boolean): Check {
+    const props = isObject(s.properties) ? s.properties : undefined;
+    const required = Array.isArray(s.required) ? (s.required as string[]) : [];
     const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
     const additional = s.additionalProperties as Json | boolean | undefined;
-    if (props === undefined && additional === undefined) {
-      // Built-in `type: object` without properties is free-form (RawExtension, JSON); in a CRD it
-      // means "no fields", and the API server rejects every one under strict validation.
-      if (preserve || this.source.mode === 'builtin') return;
-    }
-    for (const key in obj) {
-      const inner = props?.[key];
-      if (inner !== undefined) {
-        this.check(inner, obj[key], join(field, key), errors);
-        continue;
+    const additionalCheck = isObject(additional) ? this.check(additional) : undefined;
+    // Built-in `type: object` without properties is free-form (RawExtension, JSON); in a CRD it
+    // means "no fields", and the API server rejects every one under strict validation.
+    const freeForm = props === undefined && additional === undefined && (preserve || this.source.mode === 'builtin');
+    const unknownIsError = !preserve && additional !== true && !additionalCheck;
+    const propChecks = new Map<string, Check | null>();
+    const propCheck = (key: string): Check | null => {
+      let c = propChecks.get(key);
+      if (c === undefined) {
+        const ps = props !== undefined && Object.hasOwn(props, key) ? props[key] : undefined;
+        propChecks.set(key, (c = isObject(ps) ? this.check(ps) : null));
       }
-      if (typeof additional === 'object') this.check(additional, obj[key], join(field, key), errors);
-      else if (additional !== true && !preserve) errors.push({ field: join(field, key), message: 'unknown field' });
-    }
+      return c;
+    };
+    return (v, path, errors) => {
+      if (v === null || v === undefined) return;
+      if (!isObject(v)) return typed ? void errors.push({ field: fieldOf(path), message: `must be an object, not ${describe(v)}` }) : undefined;
+      for (const key of required) if (v[key] === undefined || v[key] === null) errors.push({ field: fieldOf(path, key), message: 'is required' });
+      if (freeForm) return;
+      for (const key in v) {
+        const c = propCheck(key);
+        if (c !== null) {
+          path.push(key);
+          c(v[key], path, errors);
+          path.pop();
+        } else if (additionalCheck) {
+          path.push(key);
+          additionalCheck(v[key], path, errors);
+          path.pop();
+        } else if (unknownIsError) errors.push({ field: fieldOf(path, key), message: 'unknown field' });
+      }
+    };
   }
 }
