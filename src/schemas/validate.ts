@@ -84,6 +84,8 @@ export class Validator {
 
   private build(s: Json): Check {
     const base = this.buildType(s);
+    // int-or-string spells out its two forms in anyOf/oneOf; buildType checks them with one message.
+    if (s['x-kubernetes-int-or-string'] === true || s.format === 'int-or-string') return base;
     const members = (s.anyOf ?? s.oneOf) as Json[] | undefined;
     const enumValues = Array.isArray(s.enum) ? (s.enum as unknown[]) : undefined;
     if (!members && !enumValues) return base;
