@@ -13,12 +13,13 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type * as ControlPlaneModule from '../test/support/control-plane.js';
 
-const root = join(import.meta.dirname, '..');
-const out = join(root, 'src', 'schemas', 'generated');
-const crdDir = process.env.KURE_REFERENCE_CRDS ?? join(root, '..', 'shared', 'reference', 'crds');
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+export const GENERATED = join(root, 'src', 'schemas', 'generated');
+export const REFERENCE_CRDS = process.env.KURE_REFERENCE_CRDS ?? join(root, '..', 'shared', 'reference', 'crds');
 
 type Json = Record<string, unknown>;
 
@@ -77,7 +78,7 @@ async function get<T>(kc: KubeConfig, path: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-const version = async (kc: KubeConfig) => (await get<{ gitVersion: string }>(kc, '/version')).gitVersion;
+export const version = async (kc: KubeConfig) => (await get<{ gitVersion: string }>(kc, '/version')).gitVersion;
 
 interface Resource {
   name: string;
@@ -115,12 +116,16 @@ function closure(defs: Record<string, Json>, names: string[]): Set<string> {
   return seen;
 }
 
-async function kubernetes(kc: KubeConfig, gitVersion: string): Promise<string> {
+/** src/schemas/generated/kubernetes.ts from the discovery and OpenAPI v3 of the cluster of `kc`. */
+export async function kubernetes(kc: KubeConfig, gitVersion: string): Promise<string> {
   // Discovery: every group-version the server serves, with each resource's kind and scope.
   const kinds = new Map<string, KindEntry>();
   const groupVersions: string[] = ['v1'];
   const groups = await get<{ groups: { name: string; versions: { groupVersion: string }[] }[] }>(kc, '/apis');
-  for (const g of groups.groups) for (const v of g.versions) groupVersions.push(v.groupVersion);
+  // Built-in kinds only: a cluster that has CRDs installed (the integration tests' does) serves them too.
+  const crds = await get<{ items: { spec: { group: string } }[] }>(kc, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+  const custom = new Set(crds.items.map((c) => c.spec.group));
+  for (const g of groups.groups) if (!custom.has(g.name)) for (const v of g.versions) groupVersions.push(v.groupVersion);
   for (const gv of groupVersions) {
     const list = await get<{ resources: Resource[] }>(kc, gv === 'v1' ? '/api/v1' : `/apis/${gv}`);
     const [group, ver] = gv.includes('/') ? (gv.split('/') as [string, string]) : ['', gv];
@@ -179,7 +184,8 @@ async function kubernetes(kc: KubeConfig, gitVersion: string): Promise<string> {
   ].join('\n');
 }
 
-function gitops(): string {
+/** src/schemas/generated/gitops.ts from the reference CRDs. */
+export function gitops(crdDir = REFERENCE_CRDS): string {
   const sources = readFileSync(join(crdDir, 'SOURCES.md'), 'utf8');
   const kinds: Record<string, KindEntry> = {};
   const schemas: Record<string, string> = {};
@@ -215,10 +221,12 @@ function gitops(): string {
   ].join('\n');
 }
 
-mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'gitops.ts'), gitops());
-console.log(`wrote ${join(out, 'gitops.ts')}`);
-if (process.env.KURE_SCHEMAS_GITOPS_ONLY) process.exit(0);
-const kube = await withCluster(kubernetes);
-writeFileSync(join(out, 'kubernetes.ts'), kube);
-console.log(`wrote ${join(out, 'kubernetes.ts')} (${(kube.length / 1024).toFixed(0)} KiB)`);
+// Run as a script (not when a test imports it to check that the files are current).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  mkdirSync(GENERATED, { recursive: true });
+  writeFileSync(join(GENERATED, 'gitops.ts'), gitops());
+  console.log(`wrote ${join(GENERATED, 'gitops.ts')}`);
+  const kube = await withCluster(kubernetes);
+  writeFileSync(join(GENERATED, 'kubernetes.ts'), kube);
+  console.log(`wrote ${join(GENERATED, 'kubernetes.ts')} (${(kube.length / 1024).toFixed(0)} KiB)`);
+}
