@@ -28,6 +28,8 @@ function objectErrors(o: Record<string, unknown>): readonly SchemaError[] {
       const group = groupOf(apiVersion);
       errors = [{ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` }];
     } else errors = validateObject(o) ?? NONE;
+    // Never echo a value of a Secret into a message (messages reach logs, events and status).
+    if (kind === 'Secret' && errors.length > 0) errors = errors.map((e) => ({ field: e.field, message: e.message.replace(/ \(got .*\)$/s, '') }));
   }
   checked.set(o, errors);
   return errors;
