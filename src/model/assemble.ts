@@ -108,7 +108,14 @@ class Assembler {
         if (done) return done;
         // Only a cluster that may be rendered is rendered and checked (its model is complete).
         if (!isRenderable({ problems: own })) return (done = own);
-        const found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+        let found: Problem[];
+        try {
+          found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+        } catch {
+          // The renderer refused the model (a bug or an unchecked case): render() throws the same
+          // error where the caller expects render errors, so nothing is checked or cached here.
+          return (done = own);
+        }
         output.push(found);
         return (done = found.length === 0 ? own : sortProblems([...own, ...found]));
       };
