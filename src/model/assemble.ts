@@ -381,6 +381,12 @@ class Assembler {
     this.checkReservedNames(model, bundles, nodes);
 
     const bundleByName = new Map(bundles.map((b) => [b.metadata.name, b]));
+    const policies = new Map<string, BundlePolicy>();
+    const policyOf = (name: string): BundlePolicy => {
+      let p = policies.get(name);
+      if (!p) policies.set(name, (p = bundlePolicy(bundleByName.get(name) as KureBundle)));
+      return p;
+    };
     const withProblems = new Set(this.problems.map((p) => refKey(p.ref)));
     for (const a of apps) {
       const ref = a.spec.bundleRef;
@@ -400,8 +406,11 @@ class Assembler {
         continue;
       }
       const own = a.metadata.namespace ?? '';
-      const policy = bundlePolicy(bundleByName.get(bundle.name) as KureBundle);
-      const refused = policyProblems({ namespace: own, tenant, manifests: a.spec.manifests, helm: a.spec.helm }, policy, model.engine);
+      // Only manifests (any application) and a tenant's helm can be refused by the bundle's policy.
+      const refused =
+        a.spec.manifests === undefined && !(tenant && a.spec.helm)
+          ? []
+          : policyProblems({ namespace: own, tenant, manifests: a.spec.manifests, helm: a.spec.helm }, policyOf(bundle.name), model.engine);
       if (refused.length > 0) {
         for (const p of refused) this.report(a, p.field, p.message, Reason.NotAllowed);
         this.leftOut.add(key);

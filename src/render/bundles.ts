@@ -116,8 +116,9 @@ export function writeBundleDirectory(
   collect?: Collect,
 ): void {
   for (const [name, file] of directory.files) {
-    tree.set(`${directory.dir}/${name}`, file.text);
-    collect?.(`${directory.dir}/${name}`, file.objects, file.owner, file.fields);
+    const path = `${directory.dir}/${name}`;
+    tree.set(path, file.text);
+    collect?.(path, file.objects, file.owner, file.fields);
   }
   tree.set(`${directory.dir}/kustomization.yaml`, toYaml([kustomization([...directory.files.keys()], extra)]));
 }

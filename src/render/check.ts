@@ -35,6 +35,9 @@ function objectErrors(o: Record<string, unknown>): readonly SchemaError[] {
   return errors;
 }
 
+/** Object lists (a rendered file's) in which no object had an error. */
+const clean = new WeakSet<readonly unknown[]>();
+
 /** Checks an object, or each item of a List (kustomize expands them), reporting each error. */
 function checkUnit(o: Record<string, unknown>, field: string, report: (o: Record<string, unknown>, field: string, e: SchemaError) => void): void {
   if (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items)) {
@@ -87,10 +90,14 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
   for (;;) {
     const found: { owner: ObjectRef; field: string; message: string }[] = [];
     const tree = renderTree(model, (file, objects, owner, fields) => {
+      // An application's file from the render memo is the same array again: checked once.
+      if (clean.has(objects)) return;
+      const before = found.length;
       const report = (o: Record<string, unknown>, field: string, e: SchemaError) =>
         found.push({ owner, field, message: `${labelOf(o)} (${joinPath(model.repository.path, file)}): ${e.field}: ${e.message}` });
       for (let i = 0; i < objects.length; i++)
         checkUnit(objects[i] as Record<string, unknown>, typeof fields === 'string' ? fields : (fields[i] ?? 'spec'), report);
+      if (found.length === before) clean.add(objects);
     });
     const out = new Set<string>();
     for (const f of found) {
