@@ -98,41 +98,12 @@ class Assembler {
     const clusterKeys = new Set(clusters.map((c) => refKey(c.model.ref)));
     const detached = all.map(refOf).filter((ref) => !clusterKeys.has(this.clusterOf.get(refKey(ref)) ?? ''));
     const detachedKeys = new Set(detached.map(refKey));
-    const tenants = this.tenants;
     const output: Problem[][] = [];
     for (const c of clusters) {
       const members = new Set(c.members.map(refKey));
-      const own = sorted.filter((p) => members.has(refKey(p.ref)));
-      let done: Problem[] | undefined;
-      const finish = (): Problem[] => {
-        if (done) return done;
-        // Only a cluster that may be rendered is rendered and checked (its model is complete).
-        if (!isRenderable({ problems: own })) return (done = own);
-        let found: Problem[];
-        try {
-          found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
-        } catch {
-          // The renderer refused the model (a bug or an unchecked case): render() throws the same
-          // error where the caller expects render errors, so nothing is checked or cached here.
-          return (done = own);
-        }
-        output.push(found);
-        return (done = found.length === 0 ? own : sortProblems([...own, ...found]));
-      };
-      Object.defineProperty(c, 'problems', { enumerable: true, configurable: true, get: finish });
-      deferCheck(c.model, finish);
+      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output);
     }
-    let everything: Problem[] | undefined;
-    return {
-      clusters,
-      orphans: sorted.filter((p) => detachedKeys.has(refKey(p.ref))),
-      detached,
-      get problems(): Problem[] {
-        if (everything) return everything;
-        for (const c of clusters) void c.problems;
-        return (everything = sortProblems([...sorted, ...output.flat()]));
-      },
-    };
+    return lazyResult(clusters, sorted, detached, sorted.filter((p) => detachedKeys.has(refKey(p.ref))), output);
   }
 
   private report(r: KureResource | ObjectRef, field: string, message: string, reason?: ProblemReason): void {
@@ -528,6 +499,49 @@ class Assembler {
       } else for (const key of mine) seen.set(key, app);
     }
   }
+}
+
+// The lazy parts of the result live outside the Assembler, so that they keep alive only what they
+// use (closures created in run() would hold the whole Assembler and its maps).
+
+/**
+ * `c.problems` becomes a getter: the first read renders the cluster and checks every generated
+ * object against its kind's schema (only for a cluster that may be rendered); render() of the
+ * model runs the same check first when nobody read the problems.
+ */
+function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][]): void {
+  let done: Problem[] | undefined;
+  const finish = (): Problem[] => {
+    if (done) return done;
+    if (!isRenderable({ problems: own })) return (done = own);
+    let found: Problem[];
+    try {
+      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+    } catch {
+      // The renderer refused the model (a bug or an unchecked case): render() throws the same
+      // error where the caller expects render errors, so nothing is checked or cached here.
+      return (done = own);
+    }
+    output.push(found);
+    return (done = found.length === 0 ? own : sortProblems([...own, ...found]));
+  };
+  Object.defineProperty(c, 'problems', { enumerable: true, configurable: true, get: finish });
+  deferCheck(c.model, finish);
+}
+
+/** The result, whose `problems` (all of them) includes every cluster's output check. */
+function lazyResult(clusters: AssembledCluster[], sorted: Problem[], detached: ObjectRef[], orphans: Problem[], output: Problem[][]): AssembleResult {
+  let everything: Problem[] | undefined;
+  return {
+    clusters,
+    orphans,
+    detached,
+    get problems(): Problem[] {
+      if (everything) return everything;
+      for (const c of clusters) void c.problems;
+      return (everything = sortProblems([...sorted, ...output.flat()]));
+    },
+  };
 }
 
 /** A bundle's tenancy, impersonation and decryption settings, for the model. */

@@ -38,11 +38,15 @@ function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: 
   if (hit?.context === context && hit.id === id) return hit.file;
   const objects = applicationObjects(app, bundle, cluster);
   const field = app.content.type === 'manifests' ? undefined : `spec.${app.content.type}`;
-  const fields = objects.map((_, i) => field ?? `spec.manifests[${i}]`);
+  const fields = objects.map((_, i) => field ?? manifestField(i));
   const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '', owner: app.ref, fields };
   applicationMemo.set(app.spec, { context, id, file });
   return file;
 }
+
+/** `spec.manifests[i]`, one string per index for all files. */
+const manifestFields: string[] = [];
+const manifestField = (i: number): string => (manifestFields[i] ??= `spec.manifests[${i}]`);
 
 /** Everything a generator may read besides the application itself. */
 function generatorContext(bundle: BundleModel, cluster: ClusterModel): string {

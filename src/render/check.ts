@@ -9,33 +9,27 @@ import { renderTree } from './engines.js';
 import { groupOf, KUBERNETES_VERSION, kindInfo, unservedVersion, validateObject, type SchemaError } from '../schemas/index.js';
 import { joinPath } from './objects.js';
 
-/** Per generated object (renders reuse unchanged objects): checked once. */
-const checked = new WeakMap<object, readonly SchemaError[]>();
 const NONE: readonly SchemaError[] = Object.freeze([]);
 
 function objectErrors(o: Record<string, unknown>): readonly SchemaError[] {
-  let errors = checked.get(o);
-  if (errors) return errors;
-  errors = NONE;
   // SOPS-encrypted objects are checked by the engine after decryption; their values are ciphertext.
-  if (o.sops === undefined) {
-    const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
-    const kind = typeof o.kind === 'string' ? o.kind : '';
-    const served = unservedVersion(apiVersion, kind);
-    if (served !== undefined) {
-      const info = kindInfo(groupOf(apiVersion), kind);
-      const target = info?.source === 'kubernetes' ? `Kubernetes ${KUBERNETES_VERSION}` : 'the Flux and Argo CD versions Kure targets';
-      const group = groupOf(apiVersion);
-      errors = [{ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` }];
-    } else errors = validateObject(o) ?? NONE;
-    // Never echo a value of a Secret into a message (messages reach logs, events and status).
-    if (kind === 'Secret' && errors.length > 0) errors = errors.map((e) => ({ field: e.field, message: e.message.replace(/ \(got .*\)$/s, '') }));
+  if (o.sops !== undefined) return NONE;
+  const apiVersion = typeof o.apiVersion === 'string' ? o.apiVersion : '';
+  const kind = typeof o.kind === 'string' ? o.kind : '';
+  const served = unservedVersion(apiVersion, kind);
+  if (served !== undefined) {
+    const info = kindInfo(groupOf(apiVersion), kind);
+    const target = info?.source === 'kubernetes' ? `Kubernetes ${KUBERNETES_VERSION}` : 'the Flux and Argo CD versions Kure targets';
+    const group = groupOf(apiVersion);
+    return [{ field: 'apiVersion', message: `${apiVersion} is not served by ${target}; use ${served.map((v) => (group ? `${group}/${v}` : v)).join(' or ')}` }];
   }
-  checked.set(o, errors);
+  const errors = validateObject(o) ?? NONE;
+  // Never echo a value of a Secret into a message (messages reach logs, events and status).
+  if (kind === 'Secret' && errors.length > 0) return errors.map((e) => ({ field: e.field, message: e.message.replace(/ \(got .*\)$/s, '') }));
   return errors;
 }
 
-/** Object lists (a rendered file's) in which no object had an error. */
+/** Object lists in which no object had an error: an application's file from the render memo is the same list again, checked once. */
 const clean = new WeakSet<readonly unknown[]>();
 
 /** Checks an object, or each item of a List (kustomize expands them), reporting each error. */
@@ -63,7 +57,10 @@ export function deferCheck(model: ClusterModel, run: () => void): void {
   pending.set(model, run);
 }
 
-/** The tree of a model that checkCluster has checked (a copy), running a deferred check first. */
+/**
+ * The tree of a model that checkCluster has checked, running a deferred check first. Handed out
+ * once (the cache lets go of it); a later render of the same model renders again, from the memos.
+ */
 export function checkedTree(model: ClusterModel): FileTree | undefined {
   const run = pending.get(model);
   if (run) {
@@ -71,7 +68,8 @@ export function checkedTree(model: ClusterModel): FileTree | undefined {
     run();
   }
   const tree = checkedTrees.get(model);
-  return tree && new Map(tree);
+  checkedTrees.delete(model);
+  return tree;
 }
 
 export interface ClusterCheck {
@@ -90,7 +88,6 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
   for (;;) {
     const found: { owner: ObjectRef; field: string; message: string }[] = [];
     const tree = renderTree(model, (file, objects, owner, fields) => {
-      // An application's file from the render memo is the same array again: checked once.
       if (clean.has(objects)) return;
       const before = found.length;
       const report = (o: Record<string, unknown>, field: string, e: SchemaError) =>
