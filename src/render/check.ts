@@ -107,8 +107,8 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
       return { problems };
     }
     for (const b of allBundles(model)) b.applications = b.applications.filter((a: ApplicationModel) => !out.has(formatRef(a.ref)));
-    // Objects of the remaining applications are unchanged and already checked: drop their findings
-    // from this round, they are found again (from the cache) in the next.
+    // The next round renders without them; the other findings of this round are found again there
+    // (files without findings are not walked again).
     const kept = problems.filter((p) => p.leftOut);
     problems.length = 0;
     problems.push(...kept);

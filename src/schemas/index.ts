@@ -28,7 +28,7 @@ export function groupOf(apiVersion: string): string {
   return i < 0 ? '' : apiVersion.slice(0, i);
 }
 
-/** A kind as people write it in messages: `ClusterRole` for core and well-known groups alike, with its group: `rbac.authorization.k8s.io ClusterRole`. */
+/** Key of a kind in the tables: `group/Kind`, or `Kind` for the core group. */
 export const kindKey = (group: string, kind: string): string => (group ? `${group}/${kind}` : kind);
 
 /** Scope and versions of a kind Kure knows (built-in, Flux or Argo CD), by group and kind. */
