@@ -4,7 +4,7 @@
 // destination https://kubernetes.default.svc that API server.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './control-plane.js';
@@ -130,6 +130,7 @@ export async function startArgoCd(options: StartArgoCdOptions): Promise<ArgoCd> 
 
   mkdirSync(ARGOCD_CACHE_DIR, { recursive: true });
   const logFile = options.logFile ?? path.join(ARGOCD_CACHE_DIR, 'argocd.log');
+  writeFileSync(logFile, ''); // this run's logs only
   const work = mkdtempSync(path.join(tmpdir(), 'kure-argocd-'));
   const [redisPort, repoPort, repoMetrics, ctlMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {

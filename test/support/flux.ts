@@ -3,7 +3,7 @@
 // They have no --kubeconfig flag: KUBECONFIG in their environment points them at the cluster.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './control-plane.js';
@@ -75,6 +75,7 @@ export async function startFlux(options: StartFluxOptions): Promise<Flux> {
   await serverSideApply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { kc });
   mkdirSync(FLUX_CACHE_DIR, { recursive: true });
   const logFile = options.logFile ?? path.join(FLUX_CACHE_DIR, 'flux.log');
+  writeFileSync(logFile, ''); // this run's logs only
   const storage = mkdtempSync(path.join(tmpdir(), 'kure-flux-storage-'));
   const [storagePort, scHealth, kcHealth] = [await freePort(), await freePort(), await freePort()];
   const env = { KUBECONFIG: options.kubeconfigPath, RUNTIME_NAMESPACE: namespace, ...(options.caFile ? { SSL_CERT_FILE: options.caFile } : {}) };

@@ -26,9 +26,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KureResource } from '../../../src/api/schema.js';
 import type { Manager } from '../../../src/controller/manager.js';
-import { getApplication, listApplications, requestRefresh, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
+import { ARGOCD_CACHE_DIR, getApplication, listApplications, requestRefresh, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
 import type { ControlPlane } from '../../support/control-plane.js';
-import { CACHE_DIR, REPO_ROOT } from '../../support/control-plane.js';
+import { REPO_ROOT } from '../../support/control-plane.js';
 import { seedCommit, type GitServer } from '../../support/git-server.js';
 import { applyCrdsFromDir, kubeConfigFromFile, kubeRequest, serverSideApply, type KubeObject } from '../../support/kube.js';
 import { examples, startGit, startTestManager } from '../controller/harness.js';
@@ -182,7 +182,7 @@ beforeAll(async () => {
     kubeconfigPath: cp.kubeconfigPath,
     kc,
     repoCreds: { url: `http://127.0.0.1:${git.port}/`, username: GIT_USER, password: GIT_PASSWORD },
-    logFile: path.join(CACHE_DIR, 'e2e-argocd.log'),
+    logFile: path.join(ARGOCD_CACHE_DIR, 'e2e-argocd.log'),
   });
   await applyCrdsFromDir(path.join(REPO_ROOT, 'crds'), { kc });
   git.createRepo(REPO);
@@ -311,7 +311,7 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     }
     const stats = (v: number[]) => ({ p50: Math.round(percentile(v, 50)), p99: Math.round(percentile(v, 99)), max: Math.round(Math.max(...v)) });
     const report = { samples, changeToPush: stats(changeToPush), pushToApplied: stats(pushToApplied), changeToApplied: stats(changeToApplied) };
-    writeFileSync(path.join(CACHE_DIR, 'e2e-argocd-latency.json'), JSON.stringify({ ...report, raw: { changeToPush, pushToApplied, changeToApplied } }, null, 2));
+    writeFileSync(path.join(ARGOCD_CACHE_DIR, 'e2e-argocd-latency.json'), JSON.stringify({ ...report, raw: { changeToPush, pushToApplied, changeToApplied } }, null, 2));
     process.stderr.write(`e2e argocd latency (ms): ${JSON.stringify(report)}\n`);
     // Without the refresh, Argo CD looks at Git every 3 minutes: anything near that means the poke did not work.
     expect(report.pushToApplied.p50).toBeLessThan(30_000);
