@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	// Upstream's main links the CLI, which pulls this in; without it the gRPC client of the
-	// application controller panics at start (the grpclb balancer is looked up by name).
+	// Upstream's main gets this through the CLI. grpc.DisableSRVLookups below switches off a
+	// variable of this package and panics when it is not linked in ("The GRPC SRV requests
+	// workaround failed: enableSRVLookups expected to be true"; checked).
 	_ "google.golang.org/grpc/balancer/grpclb"
 	"k8s.io/klog/v2"
 
