@@ -2,9 +2,11 @@
 import { benchControllerLatency } from './controller-latency.js';
 import { benchGitCommit } from './git-commit.js';
 import { benchRender } from './render.js';
+import { benchSchemaCheck } from './schema-check.js';
 
 const benches: Record<string, () => Promise<Record<string, number>> | Record<string, number>> = {
   render: benchRender,
+  'schema-check': benchSchemaCheck,
   git: benchGitCommit,
   controller: benchControllerLatency,
 };
