@@ -390,6 +390,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      const stopStart = performance.now();
       const byName = (n: string) => children.find((c) => c.name === n);
       const end = async (n: string) => {
         const c = byName(n);
@@ -426,7 +427,7 @@ export async function startRealNode(options: RealNodeOptions = {}): Promise<Real
       await end('containerd');
       await cp?.stop();
       const left = removeNodeLeftovers();
-      if (left.length) log(`removed: ${left.join(', ')}`);
+      log(`stopped in ${Math.round(performance.now() - stopStart)} ms${left.length ? `; removed: ${left.join(', ')}` : ''}`);
     })());
 
   try {
