@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The `kure` command: dispatches subcommands. Exit codes: 0 success, 1 invalid input, 2 usage error.
+// Each subcommand's modules are imported when it runs, so `kure version` loads nothing else,
+// render/validate/diff never load the controller (Kubernetes client, Git, HTTP server), and the
+// controller never loads the YAML reader.
 import { parseArgs } from 'node:util';
-import { runDiff, runRender, runValidate, stdio, type Io } from './render.js';
-import { VERSION as KURE_VERSION } from './version.js';
+import { stdio, type Io } from './io.js';
 
 const USAGE = `kure — GitOps generator for Kubernetes (Flux and Argo CD)
 
@@ -45,7 +47,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return 2;
       }
       try {
-        if (command === 'render') return runRender(files, values.output, io);
+        const { runDiff, runRender, runValidate } = await import('./render.js');
+        if (command === 'render') return await runRender(files, values.output, io);
         if (command === 'validate') return runValidate(files, io);
         return runDiff(files, values.output, io);
       } catch (e) {
@@ -64,7 +67,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     case 'version':
     case '--version':
-      io.out(KURE_VERSION);
+      io.out((await import('./version.js')).VERSION);
       return 0;
     case undefined:
     case 'help':
