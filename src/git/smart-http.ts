@@ -119,14 +119,13 @@ export class StaleWantError extends Error {}
 /** `POST <url>/git-upload-pack`: one stateless round (wants, haves, done) and the pack it answers with. */
 export async function uploadPack(url: string, capabilities: Set<string>, req: FetchRequest, opts: RequestOptions): Promise<FetchResult> {
   const sideband = capabilities.has('side-band-64k') ? 'side-band-64k' : capabilities.has('side-band') ? 'side-band' : undefined;
-  const caps = [sideband, 'ofs-delta', 'no-progress', req.depth !== undefined ? 'shallow' : undefined, req.filter ? 'filter' : undefined]
+  const caps = [sideband, 'ofs-delta', 'no-progress', req.depth !== undefined || req.shallow.length > 0 ? 'shallow' : undefined, req.filter ? 'filter' : undefined]
     .filter((c): c is string => c !== undefined && capabilities.has(c))
     .concat('agent=git/kure');
   const lines: Buffer[] = [pktLine(`want ${req.want} ${caps.join(' ')}\n`)];
-  const deepen = req.depth !== undefined && capabilities.has('shallow');
-  if (deepen) {
+  if (capabilities.has('shallow')) {
     for (const s of req.shallow) lines.push(pktLine(`shallow ${s}\n`));
-    lines.push(pktLine(`deepen ${req.depth}\n`));
+    if (req.depth !== undefined) lines.push(pktLine(`deepen ${req.depth}\n`));
   }
   if (req.filter && capabilities.has('filter')) lines.push(pktLine(`filter ${req.filter}\n`));
   lines.push(Buffer.from('0000'));
