@@ -67,7 +67,7 @@ export async function benchGitCommit(): Promise<Record<string, number>> {
   const server = await startGitServer({ username: 'bench', password: 'bench-secret', root: path.join(tmp, 'server') });
   fs.mkdirSync(server.root, { recursive: true });
   try {
-    let t = performance.now();
+    const t = performance.now();
     const gitdir = server.createRepo('big');
     seedCommit(gitdir, 'main', allFiles(), 'seed 50,000 files');
     gitCli(['--git-dir', gitdir, 'repack', '-adq']); // one pack, like a real hosted repository
