@@ -63,3 +63,10 @@ export function scratchDir(prefix: string): string {
   }
   return fs.mkdtempSync(`${base}/${prefix}`);
 }
+
+/** The Node flags a script's `#!/usr/bin/env -S node <flags>` line gives it, so that `node <flags> script` runs it as its bin does. */
+export function shebangFlags(script: string): string[] {
+  const first = fs.readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node\s+(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}

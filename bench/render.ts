@@ -13,7 +13,7 @@ import jsyaml from 'js-yaml';
 import { API_VERSION, type KureResource } from '../src/api/schema.js';
 import { assemble } from '../src/model/assemble.js';
 import { render } from '../src/render/index.js';
-import { median, runNode, scratchDir } from './process.js';
+import { median, runNode, scratchDir, shebangFlags } from './process.js';
 
 export function fleet(nodes = 50, bundles = 1000, apps = 10_000): KureResource[] {
   const ns = 'platform';
@@ -126,7 +126,7 @@ export async function benchRenderCli(): Promise<Record<string, number>> {
       const outDir = path.join(dir, `out-${apps}`);
       const runs = [];
       for (let i = 0; i <= RUNS(apps); i++) {
-        const r = await runNode([CLI, 'render', '-f', input, '-o', outDir]);
+        const r = await runNode([...shebangFlags(CLI), CLI, 'render', '-f', input, '-o', outDir]); // as the kure bin runs
         if (r.code !== 0) throw new Error(`kure render of ${apps} applications exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
         if (i > 0) runs.push(r); // the first run warms the page cache (node, modules, input)
       }
