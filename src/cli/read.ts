@@ -62,13 +62,17 @@ function addDocument(result: ReadResult, value: unknown, at: At, itemAt: (i: num
       result.errors.push(`${at()}: ${kind} ${apiVersion}: items must be a list`);
       return;
     }
+    // The items of a KureClusterList are KureClusters: one without apiVersion and kind gets them.
+    const itemType = kind === 'List' ? undefined : { apiVersion, kind: kind.slice(0, -'List'.length) };
     obj.items.forEach((item: unknown, i) => {
       if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
-        const o = item as Record<string, unknown>;
+        let o = item as Record<string, unknown>;
         if (typeof o.apiVersion === 'string' && typeof o.kind === 'string' && isKureList(o.apiVersion, o.kind)) {
           result.skipped.push(`${itemAt(i)()}: a ${o.kind} inside a ${kind} is not read`);
           return;
         }
+        if (itemType && o.apiVersion === undefined && o.kind === undefined) o = { ...itemType, ...o };
+        item = o;
       }
       addObject(result, item, itemAt(i));
     });
