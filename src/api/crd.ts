@@ -10,14 +10,15 @@ type Json = Record<string, unknown>;
 export function toOpenApi(schema: TSchema): Json {
   const s = schema as Json;
   const out: Json = {};
+  const described = typeof s.description === 'string' ? { description: s.description } : {};
   // Unions of string literals become enums; a string|number union becomes int-or-string.
   if (Array.isArray(s.anyOf)) {
     const members = s.anyOf as Json[];
-    if (members.every((m) => 'const' in m)) return { type: 'string', enum: members.map((m) => m.const) };
+    if (members.every((m) => 'const' in m)) return { ...described, type: 'string', enum: members.map((m) => m.const) };
     if (members.some((m) => m.type === 'number' || m.type === 'integer'))
-      return { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] };
+      return { ...described, 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] };
   }
-  if ('const' in s) return { type: 'string', enum: [s.const] };
+  if ('const' in s) return { ...described, type: 'string', enum: [s.const] };
   for (const key of ['description', 'type', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'maxItems'])
     if (key in s) out[key] = s[key];
   if (s.properties) {

@@ -17,33 +17,58 @@ export const RELATIVE_PATH = '^[A-Za-z0-9._-][A-Za-z0-9._/-]*$';
 const cel = (rules: { rule: string; message: string }[]) => ({ 'x-kubernetes-validations': rules });
 const obj = <T extends Record<string, TSchema>>(props: T, options: ObjectOptions = {}) => Type.Object(props, options);
 const opt = Type.Optional;
+// Descriptions are what `kubectl explain` and docs/reference.md print: say what the field does, its
+// default and, where Flux and Argo CD differ, what each engine does with it. Shared schemas are
+// functions of their description so that every use explains itself.
+/** The same schema with a description of its own (validation unchanged). */
+const described = <T extends TSchema>(schema: T, description: string): T => ({ ...schema, description });
 
 /** A path inside a repository or artifact: relative, and no '..' segment can lead out of it. */
-const RelativePath = () =>
+const RelativePath = (description: string) =>
   Type.String({
     pattern: RELATIVE_PATH,
     maxLength: 512,
+    description,
     ...cel([{ rule: "!self.matches('(^|/)[.][.](/|$)')", message: 'must not contain a .. segment' }]),
   });
 
 export const Name = Type.String({ pattern: DNS1123_LABEL, minLength: 1, maxLength: 63 });
 export const Duration = Type.String({ pattern: DURATION });
-const LocalRef = obj({ name: Name }, { description: 'Reference by name to an object in the same namespace.' });
-const StringMap = Type.Record(Type.String(), Type.String());
+const name = (description: string) => described(Name, description);
+const duration = (description: string) => described(Duration, description);
+/** Reference by name to an object in the same namespace. */
+const LocalRef = (description: string, nameDescription: string) => obj({ name: name(nameDescription) }, { description });
+const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
 /** Free-form object: kept as given (manifests, Helm values). */
-const FreeForm = Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+const FreeForm = (description: string) =>
+  Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
 
-export const Condition = obj({
-  type: Type.String(),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
-  reason: Type.String(),
-  message: Type.String(),
-  observedGeneration: opt(Type.Integer()),
-  lastTransitionTime: Type.String({ format: 'date-time' }),
-});
+export const Condition = obj(
+  {
+    type: Type.String({ description: 'Type of the condition. Kure sets Ready.' }),
+    status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')], {
+      description: 'True, False or Unknown.',
+    }),
+    reason: Type.String({
+      description:
+        'Why the condition has this status, in CamelCase. Ready=True: Rendered (the tree is in Git). Ready=False: InvalidSpec, NotFound, ' +
+        'DependencyCycle, NotAllowed or Duplicate (a problem of this object, listed in message), ClusterNotReady (this object is fine, ' +
+        'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), Suspended, ' +
+        'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster).',
+    }),
+    message: Type.String({ description: 'Human-readable detail; for problems, `field: message` entries separated by "; ".' }),
+    observedGeneration: opt(Type.Integer({ description: 'The metadata.generation this condition was computed for.' })),
+    lastTransitionTime: Type.String({ format: 'date-time', description: 'When status last changed (RFC 3339).' }),
+  },
+  { description: 'A metav1.Condition.' },
+);
 const CommonStatus = {
-  observedGeneration: opt(Type.Integer()),
-  conditions: opt(Type.Array(Condition)),
+  observedGeneration: opt(Type.Integer({ description: 'The metadata.generation the controller last reconciled.' })),
+  conditions: opt(
+    Type.Array(Condition, {
+      description: "The object's conditions; Ready says whether it is rendered and pushed to Git, and why not.",
+    }),
+  ),
 };
 
 export const ObjectMeta = obj({
@@ -52,8 +77,8 @@ export const ObjectMeta = obj({
   uid: opt(Type.String()),
   generation: opt(Type.Integer()),
   resourceVersion: opt(Type.String()),
-  labels: opt(StringMap),
-  annotations: opt(StringMap),
+  labels: opt(Type.Record(Type.String(), Type.String())),
+  annotations: opt(Type.Record(Type.String(), Type.String())),
   finalizers: opt(Type.Array(Type.String())),
   deletionTimestamp: opt(Type.String()),
 });
@@ -61,49 +86,186 @@ export const ObjectMeta = obj({
 // ---------------------------------------------------------------- KureCluster
 export const Engine = Type.Union([Type.Literal('flux'), Type.Literal('argocd')]);
 
-export const ClusterSpec = obj({
-  gitops: obj({
-    engine: Engine,
-    flux: opt(
-      obj({
-        namespace: opt(Name),
-        sourceRef: opt(
-          obj({
-            kind: Type.Union([Type.Literal('GitRepository'), Type.Literal('OCIRepository'), Type.Literal('Bucket')]),
-            name: Name,
-          }),
+export const ClusterSpec = obj(
+  {
+    gitops: obj(
+      {
+        engine: described(
+          Engine,
+          'The GitOps engine that applies the rendered tree: flux (Flux Kustomizations, sources and HelmReleases) or argocd ' +
+            '(Argo CD Applications ordered by sync waves).',
         ),
-      }),
-    ),
-    argocd: opt(
-      obj({
-        namespace: opt(Name),
-        project: opt(Name),
-        destination: opt(
+        flux: opt(
           obj(
-            { server: opt(Type.String({ minLength: 1 })), name: opt(Type.String({ minLength: 1 })) },
-            cel([{ rule: '!(has(self.server) && has(self.name))', message: 'set at most one of server and name' }]),
+            {
+              namespace: opt(
+                name(
+                  'Namespace of the Flux controllers. Kure writes every Kustomization, node source, HelmRelease and chart source ' +
+                    'into it. Default: flux-system.',
+                ),
+              ),
+              sourceRef: opt(
+                obj(
+                  {
+                    kind: Type.Union([Type.Literal('GitRepository'), Type.Literal('OCIRepository'), Type.Literal('Bucket')], {
+                      description: 'Kind of the Flux source. Bootstrap needs GitRepository.',
+                    }),
+                    name: name(
+                      'Name of the Flux source in flux.namespace. With bootstrap, also the name of the GitRepository, the root ' +
+                        'Kustomization and the Git Secret that bootstrap writes or expects; no bundle may then have this name.',
+                    ),
+                  },
+                  {
+                    description:
+                      "The Flux source that holds this repository. Every bundle's Kustomization refers to it, with paths relative " +
+                      'to its artifact root (./<repository.path>/nodes/...). Without bootstrap it must already exist and follow ' +
+                      'repository.url and branch. Default: GitRepository flux-system.',
+                  },
+                ),
+              ),
+            },
+            { description: 'Flux settings, used when engine is flux. Defaults apply when omitted.' },
           ),
         ),
+        argocd: opt(
+          obj(
+            {
+              namespace: opt(
+                name("Namespace of Argo CD. Kure writes the bundles' Applications and the root Application into it. Default: argocd."),
+              ),
+              project: opt(
+                name(
+                  'Argo CD AppProject of every Application Kure writes, the root one included; it must allow their ' +
+                    'destinations. Default: default.',
+                ),
+              ),
+              destination: opt(
+                obj(
+                  {
+                    server: opt(
+                      Type.String({
+                        minLength: 1,
+                        description: "API server URL of the target cluster, written as each bundle Application's destination.server.",
+                      }),
+                    ),
+                    name: opt(
+                      Type.String({
+                        minLength: 1,
+                        description: "Name of the target cluster as registered in Argo CD, written as destination.name.",
+                      }),
+                    ),
+                  },
+                  {
+                    description:
+                      "Where the bundles' Applications deploy. Set at most one of server and name. The root Application " +
+                      'always targets the in-cluster server, where the child Applications live. Default: server ' +
+                      'https://kubernetes.default.svc (the cluster Argo CD runs in), also when neither is set.',
+                    ...cel([{ rule: '!(has(self.server) && has(self.name))', message: 'set at most one of server and name' }]),
+                  },
+                ),
+              ),
+            },
+            { description: 'Argo CD settings, used when engine is argocd. Defaults apply when omitted.' },
+          ),
+        ),
+        bootstrap: opt(
+          obj(
+            {
+              enabled: opt(
+                Type.Boolean({
+                  description:
+                    'Also write the engine bootstrap objects under repository.path. Flux: flux-system/gotk-sync.yaml, as flux ' +
+                      'bootstrap writes it: a GitRepository for repository.url and branch (its secretRef is <flux.sourceRef.name> ' +
+                      'in flux.namespace, which you create, e.g. with flux create secret git) and a root Kustomization of ' +
+                      'repository.path. The Flux controllers are not written, and flux.sourceRef.kind must be GitRepository. ' +
+                      'Argo CD: bootstrap/<cluster>.yaml, a root app-of-apps Application that syncs <repository.path>/apps ' +
+                      'automatically (prune, selfHeal). Default: false.',
+                }),
+              ),
+            },
+            { description: "Whether Kure also writes the GitOps engine's own bootstrap objects." },
+          ),
+        ),
+      },
+      { description: 'The GitOps engine and how the rendered objects address it.' },
+    ),
+    repository: obj(
+      {
+        url: Type.String({
+          pattern: '^https?://',
+          description:
+            'URL of the Git repository that Kure commits the rendered tree to and the engine reads it from (http:// or https:// ' +
+            'only). Argo CD Applications and the Flux bootstrap GitRepository use it as their source URL.',
+        }),
+        branch: opt(
+          Type.String({
+            minLength: 1,
+            pattern: '^[A-Za-z0-9._/-]+$',
+            description: 'Branch that Kure pushes to (fast-forward only) and the engine follows. Default: main.',
+          }),
+        ),
+        path: opt(
+          RelativePath(
+            'Directory of the repository that Kure owns. The whole tree is written there, and files outside it are never ' +
+              'modified. Relative, below the root, no .. segment, not into .git, and not overlapping the path of another ' +
+              'KureCluster on the same repository and branch. Default: clusters/<metadata.name>.',
+          ),
+        ),
+        secretRef: opt(
+          LocalRef(
+            'Secret in this namespace with the credentials Kure pushes with: keys username and password, or token. Only the ' +
+              'controller reads it (kure render does not push). It is not reused by Flux bootstrap. Default: none (anonymous).',
+            'Name of the Secret in the KureCluster namespace.',
+          ),
+        ),
+        author: opt(
+          obj(
+            {
+              name: Type.String({ minLength: 1, description: 'Author and committer name.' }),
+              email: Type.String({ minLength: 1, description: 'Author and committer email.' }),
+            },
+            { description: "Author and committer of Kure's commits. Default: Kure <kure@localhost>." },
+          ),
+        ),
+      },
+      { description: 'The Git repository, branch and directory that the cluster tree is rendered into.' },
+    ),
+    deletionPolicy: opt(
+      Type.Union([Type.Literal('Retain'), Type.Literal('Delete')], {
+        description:
+          'What the controller does with repository.path when this KureCluster is deleted (it holds the finalizer ' +
+          'kure.dev/finalizer until done). Retain: leave Git alone. Delete: remove repository.path from the branch in one ' +
+          'commit; a Git failure keeps the finalizer and retries. A cluster deleted while suspended is released without ' +
+          'touching Git. Default: Retain.',
       }),
     ),
-    bootstrap: opt(obj({ enabled: opt(Type.Boolean()) })),
-  }),
-  repository: obj({
-    url: Type.String({ pattern: '^https?://', description: 'Git repository URL (http or https).' }),
-    branch: opt(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._/-]+$' })),
-    path: opt(RelativePath()),
-    secretRef: opt(LocalRef),
-    author: opt(obj({ name: Type.String({ minLength: 1 }), email: Type.String({ minLength: 1 }) })),
-  }),
-  deletionPolicy: opt(Type.Union([Type.Literal('Retain'), Type.Literal('Delete')])),
-  suspend: opt(Type.Boolean()),
-});
+    suspend: opt(
+      Type.Boolean({
+        description:
+          'Stop the controller from rendering and pushing this cluster: it and its members report Ready=False, reason ' +
+          'Suspended. kure render ignores it. Default: false.',
+      }),
+    ),
+  },
+  { description: 'Desired state of the cluster.' },
+);
 
-export const ClusterStatus = obj({
-  ...CommonStatus,
-  lastCommit: opt(obj({ sha: Type.String(), time: Type.String(), message: Type.String() })),
-});
+export const ClusterStatus = obj(
+  {
+    ...CommonStatus,
+    lastCommit: opt(
+      obj(
+        {
+          sha: Type.String({ description: 'Commit SHA.' }),
+          time: Type.String({ description: 'Commit time (RFC 3339).' }),
+          message: Type.String({ description: 'First line of the commit message.' }),
+        },
+        { description: 'The last commit Kure pushed for this cluster.' },
+      ),
+    ),
+  },
+  { description: 'Observed state, written by the controller.' },
+);
 
 // ---------------------------------------------------------------- KureNode
 export const SourceKind = Type.Union([
@@ -112,131 +274,418 @@ export const SourceKind = Type.Union([
   Type.Literal('Bucket'),
 ]);
 
+const revision = (description: string) => opt(Type.String({ minLength: 1, description }));
+
 export const NodeSource = obj(
   {
-    kind: SourceKind,
-    url: Type.String({ minLength: 1 }),
+    kind: described(SourceKind, 'Kind of source, as in Flux: GitRepository, OCIRepository or Bucket. Argo CD cannot use a Bucket.'),
+    url: Type.String({
+      minLength: 1,
+      description:
+        'Where the content lives. GitRepository: http://, https:// or ssh://. OCIRepository: oci://. Bucket: s3://<bucket>[/<prefix>], ' +
+        'gs://<bucket>[/<prefix>], https://<account>.blob.core.windows.net/<container>[/<prefix>], or ' +
+        "http(s)://<host[:port]>/<bucket>[/<prefix>] for any S3 API (e.g. MinIO); Kure derives the Flux Bucket's provider, " +
+        'endpoint, bucketName and prefix from it.',
+    }),
     ref: opt(
       obj(
         {
-          branch: opt(Type.String({ minLength: 1 })),
-          tag: opt(Type.String({ minLength: 1 })),
-          semver: opt(Type.String({ minLength: 1 })),
-          commit: opt(Type.String({ minLength: 1 })),
+          branch: revision('Git branch to follow. GitRepository only. Flux: ref.branch; Argo CD: targetRevision.'),
+          tag: revision('Git or OCI tag. Flux: ref.tag; Argo CD: targetRevision.'),
+          semver: revision('Semver range over tags, e.g. ">=1.0.0". Flux: ref.semver; Argo CD: targetRevision.'),
+          commit: revision(
+            'Git commit SHA, or for an OCIRepository a digest (sha256:...). Flux: ref.commit (ref.digest for OCI); Argo CD: ' +
+              'targetRevision.',
+          ),
         },
-        cel([
-          {
-            rule: '[has(self.branch), has(self.tag), has(self.semver), has(self.commit)].filter(x, x).size() <= 1',
-            message: 'set at most one of branch, tag, semver, commit',
-          },
-        ]),
+        {
+          description:
+            "Which revision to deliver: at most one of branch, tag, semver and commit. A Bucket takes no ref; an OCIRepository " +
+            "takes no branch. Default: the engine's (Flux: Git master, OCI latest; Argo CD: HEAD).",
+          ...cel([
+            {
+              rule: '[has(self.branch), has(self.tag), has(self.semver), has(self.commit)].filter(x, x).size() <= 1',
+              message: 'set at most one of branch, tag, semver, commit',
+            },
+          ]),
+        },
       ),
     ),
-    interval: opt(Duration),
-    secretRef: opt(LocalRef),
+    interval: opt(
+      duration(
+        'How often Flux checks the source for a new revision (Flux duration, e.g. 5m). Argo CD: not mapped (Argo CD ' +
+          'polls repositories globally). Default: 10m.',
+      ),
+    ),
+    secretRef: opt(
+      LocalRef(
+        "Flux: the source's secretRef, a Secret of that name in flux.namespace, in Flux's format for the kind. Argo CD: not " +
+          'used; Argo CD takes credentials from its repository Secrets in argocd.namespace.',
+        'Name of the Secret in flux.namespace.',
+      ),
+    ),
   },
-  cel([
-    { rule: "self.kind != 'OCIRepository' || self.url.startsWith('oci://')", message: 'an OCIRepository url must start with oci://' },
-    {
-      rule: "self.kind != 'GitRepository' || self.url.startsWith('https://') || self.url.startsWith('http://') || self.url.startsWith('ssh://')",
-      message: 'a GitRepository url must be http(s):// or ssh://',
-    },
-    { rule: "self.kind != 'Bucket' || !has(self.ref)", message: 'a Bucket source takes no ref' },
-    {
-      rule: "self.kind != 'OCIRepository' || !has(self.ref) || !has(self.ref.branch)",
-      message: 'an OCIRepository ref takes tag, semver or digest-like commit, not branch',
-    },
-  ]),
+  {
+    description:
+      'Content from outside Kure. The bundles below this node (down to a node with a source of its own) each name a ' +
+      'directory inside it in spec.path and carry no applications. Flux: written as a <kind> named after the node in ' +
+      "flux.namespace (flux/sources/<node>.yaml), which those bundles' Kustomizations refer to. Argo CD: those bundles' " +
+      'Applications take its url, revision and their path directly; a Bucket is rejected.',
+    ...cel([
+      { rule: "self.kind != 'OCIRepository' || self.url.startsWith('oci://')", message: 'an OCIRepository url must start with oci://' },
+      {
+        rule: "self.kind != 'GitRepository' || self.url.startsWith('https://') || self.url.startsWith('http://') || self.url.startsWith('ssh://')",
+        message: 'a GitRepository url must be http(s):// or ssh://',
+      },
+      { rule: "self.kind != 'Bucket' || !has(self.ref)", message: 'a Bucket source takes no ref' },
+      {
+        rule: "self.kind != 'OCIRepository' || !has(self.ref) || !has(self.ref.branch)",
+        message: 'an OCIRepository ref takes tag, semver or digest-like commit, not branch',
+      },
+    ]),
+  },
 );
 
 export const NodeSpec = obj(
   {
-    clusterRef: opt(LocalRef),
-    parentRef: opt(LocalRef),
+    clusterRef: opt(
+      LocalRef(
+        'The KureCluster this top-level node belongs to. Set exactly one of clusterRef and parentRef.',
+        'Name of a KureCluster in the same namespace.',
+      ),
+    ),
+    parentRef: opt(
+      LocalRef(
+        'The parent node of this child node; parent cycles are rejected. Set exactly one of clusterRef and parentRef.',
+        'Name of a KureNode in the same namespace.',
+      ),
+    ),
     source: opt(NodeSource),
   },
-  cel([{ rule: 'has(self.clusterRef) != has(self.parentRef)', message: 'set exactly one of clusterRef and parentRef' }]),
+  {
+    description: 'Desired state of the node.',
+    ...cel([{ rule: 'has(self.clusterRef) != has(self.parentRef)', message: 'set exactly one of clusterRef and parentRef' }]),
+  },
 );
 
 // ---------------------------------------------------------------- KureBundle
-export const BundleSpec = obj({
-  nodeRef: LocalRef,
-  dependsOn: opt(Type.Array(LocalRef)),
-  interval: opt(Duration),
-  retryInterval: opt(Duration),
-  timeout: opt(Duration),
-  prune: opt(Type.Boolean()),
-  wait: opt(Type.Boolean()),
-  targetNamespace: opt(Name),
-  commonMetadata: opt(obj({ labels: opt(StringMap), annotations: opt(StringMap) })),
-  suspend: opt(Type.Boolean()),
-  allowedNamespaces: opt(Type.Array(Name)),
-  path: opt(RelativePath()),
-});
+export const BundleSpec = obj(
+  {
+    nodeRef: LocalRef(
+      "The KureNode this bundle belongs to. The node's place in the tree gives the bundle directory, nodes/<node>/.../<bundle>/.",
+      'Name of a KureNode in the same namespace.',
+    ),
+    dependsOn: opt(
+      Type.Array(LocalRef('A bundle this one depends on.', 'Name of a KureBundle in the same namespace and cluster.'), {
+        description:
+          'Other bundles of the same cluster to apply before this one. Flux: the Kustomization dependsOn; it is applied only ' +
+          'once those are Ready, and a bundle that others depend on waits for health by default (see wait). Argo CD: the ' +
+          'sync wave, argocd.argoproj.io/sync-wave = 1 + the highest wave of its dependencies (1 without); waves order only ' +
+          "the root app of apps' syncs, by health, and gate nothing unless argocd-cm has the Application health check (see " +
+          'src/render/README.md). Self-dependencies, cycles and bundles of other clusters are rejected.',
+      }),
+    ),
+    interval: opt(
+      duration(
+        'How often the engine reconciles the bundle: a Flux duration such as 30s, 10m or 1h30m, between 1s and 24h. Flux: ' +
+          'the Kustomization interval, also the interval of the HelmReleases and chart sources of its helm applications. ' +
+          'Argo CD: not mapped (Argo CD polls repositories globally, timeout.reconciliation). Default: 10m.',
+      ),
+    ),
+    retryInterval: opt(
+      duration(
+        'How soon a failed reconciliation is retried (Flux duration, 1s to 24h). Flux: the Kustomization retryInterval. ' +
+          'Argo CD: retry backoff with duration and maxDuration set to this value, retried for ever on the latest revision. ' +
+          'Default: Flux retries at interval; Argo CD at 5s, doubling up to 3m.',
+      ),
+    ),
+    timeout: opt(
+      duration(
+        'Flux: the Kustomization timeout for applying and health-checking (Flux duration, 1s to 24h). Argo CD: not ' +
+          'mapped. Default: Flux uses interval.',
+      ),
+    ),
+    prune: opt(
+      Type.Boolean({
+        description:
+          'Delete objects that were removed from the bundle. Flux: the Kustomization prune. Argo CD: syncPolicy.automated.prune ' +
+          '(selfHeal is always on). Default: true.',
+      }),
+    ),
+    wait: opt(
+      Type.Boolean({
+        description:
+          'Flux: the Kustomization wait, so the bundle is Ready only when everything it applied is healthy. Argo CD: not ' +
+          'mapped (Argo CD always waits for health within a wave). Default: true when another bundle depends on this one ' +
+          '(Flux checks the health of a dependency only when it waits), else false.',
+      }),
+    ),
+    targetNamespace: opt(
+      name(
+        "Namespace for the bundle's objects. Flux: the Kustomization targetNamespace, which also moves the HelmReleases and " +
+          'chart sources of helm applications; the namespace must exist. Argo CD: destination.namespace, with ' +
+          'CreateNamespace=true. Workload objects carry no namespace, so without it they go where the engine puts ' +
+          'namespace-less objects (Flux: default).',
+      ),
+    ),
+    commonMetadata: opt(
+      obj(
+        {
+          labels: opt(StringMap('Labels added to every object of the bundle.')),
+          annotations: opt(StringMap('Annotations added to every object of the bundle.')),
+        },
+        {
+          description:
+            'Labels and annotations added to the metadata of every object of the bundle (not to selectors or pod templates). ' +
+            "Flux: the Kustomization commonMetadata. Argo CD: a labels and annotations transformer in the bundle's " +
+            "kustomization.yaml with the same effect; for a bundle of an external source, source.kustomize commonLabels " +
+            '(labelWithoutSelector) and commonAnnotations, which also reach pod templates and need a kustomization in that ' +
+            "directory. Neither engine applies it to the objects of a Helm chart.",
+        },
+      ),
+    ),
+    suspend: opt(
+      Type.Boolean({
+        description:
+          'Stop the engine from reconciling this bundle; Kure still renders and pushes it. Flux: the Kustomization suspend. ' +
+          'Argo CD: no automated sync policy, so only manual syncs. Default: false.',
+      }),
+    ),
+    allowedNamespaces: opt(
+      Type.Array(name('A namespace whose KureApplications may attach.'), {
+        description:
+          "Other namespaces whose KureApplications may attach to this bundle through spec.bundleRef.namespace (the bundle's " +
+          'own namespace always may). An application from any other namespace gets Ready=False, reason NotAllowed, and is ' +
+          'left out (kure render rejects the input). A tenancy boundary. Default: none, no other namespace may attach.',
+      }),
+    ),
+    path: opt(
+      RelativePath(
+        'Only under a node with a source, and required there: the directory inside that source to apply (relative, below ' +
+          'its root, no .. segment). Flux: the Kustomization path ./<path>. Argo CD: the Application source path.',
+      ),
+    ),
+  },
+  { description: 'Desired state of the bundle.' },
+);
 
 // ---------------------------------------------------------------- KureApplication
-export const HelmSpec = obj({
-  chart: Type.String({ minLength: 1, pattern: '^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$' }),
-  version: opt(Type.String({ minLength: 1 })),
-  repository: obj({ url: Type.String({ pattern: '^(https|oci)://' }) }),
-  releaseName: opt(Name),
-  namespace: opt(Name),
-  values: opt(FreeForm),
-});
+export const HelmSpec = obj(
+  {
+    chart: Type.String({
+      minLength: 1,
+      pattern: '^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$',
+      description: 'Name of the chart in the repository.',
+    }),
+    version: opt(
+      Type.String({
+        minLength: 1,
+        description:
+          'Chart version or semver range. Flux, https repository: chart.spec.version. Flux, oci:// repository: an exact ' +
+          'version (1.2.3, v1.2.3-rc.1) is the OCIRepository ref.tag, anything else ref.semver. Argo CD: targetRevision; ' +
+          'pin exact versions for OCI charts. Default: the latest (Flux https: no version; Flux oci: semver "*"; Argo CD: "*").',
+      }),
+    ),
+    repository: obj(
+      {
+        url: Type.String({
+          pattern: '^(https|oci)://',
+          description:
+            'https:// Helm repository, or oci:// registry path under which the chart is <url>/<chart>. Flux: a HelmRepository ' +
+            'or an OCIRepository. Argo CD: the repoURL (oci:// without the scheme; register it with enableOCI: true).',
+        }),
+      },
+      { description: 'Where the chart comes from.' },
+    ),
+    releaseName: opt(
+      name('Helm release name, also the name of the Flux HelmRelease and its chart source. Default: the application name.'),
+    ),
+    namespace: opt(
+      name(
+        'Namespace the release installs into. Flux: the HelmRelease targetNamespace, with install.createNamespace. Argo CD: ' +
+          "helm.namespace; Argo CD creates only the bundle's targetNamespace, so another namespace must already exist. " +
+          "Default: the HelmRelease namespace (Flux: flux.namespace or the bundle's targetNamespace), or the Application " +
+          'destination namespace (Argo CD).',
+      ),
+    ),
+    values: opt(FreeForm('Helm values, kept as given. Flux: the HelmRelease values. Argo CD: helm.valuesObject.')),
+  },
+  {
+    description:
+      'A Helm chart. Flux: a HelmRelease and its chart source (HelmRepository, or OCIRepository for oci://), both named ' +
+      "after releaseName in flux.namespace and in the bundle's directory, so dependsOn and targetNamespace apply to them. " +
+      "Argo CD: no files; a Helm source of the bundle's Application.",
+  },
+);
 
-const EnvVar = obj({ name: Type.String({ minLength: 1 }), value: opt(Type.String()) });
-const Quantities = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
-export const WorkloadSpec = obj({
-  image: Type.String({ minLength: 1 }),
-  replicas: opt(Type.Integer({ minimum: 0 })),
-  ports: opt(
-    Type.Array(obj({ name: opt(Name), containerPort: Type.Integer({ minimum: 1, maximum: 65535 }) }), {
-      maxItems: 32,
-    }),
-  ),
-  env: opt(Type.Array(EnvVar)),
-  resources: opt(obj({ requests: opt(Quantities), limits: opt(Quantities) })),
-  service: opt(obj({ port: Type.Integer({ minimum: 1, maximum: 65535 }) })),
-  ingress: opt(
-    obj({
-      host: Type.String({ minLength: 1, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
-      path: opt(Type.String({ pattern: '^/' })),
-      className: opt(Type.String({ minLength: 1 })),
-    }),
-  ),
-});
+const EnvVar = obj(
+  {
+    name: Type.String({ minLength: 1, description: 'Name of the environment variable.' }),
+    value: opt(Type.String({ description: 'Value of the environment variable. Default: empty.' })),
+  },
+  { description: 'An environment variable.' },
+);
+const Quantities = (description: string) =>
+  Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description });
+export const WorkloadSpec = obj(
+  {
+    image: Type.String({ minLength: 1, description: 'Container image, e.g. ghcr.io/acme/frontend:1.4.2.' }),
+    replicas: opt(Type.Integer({ minimum: 0, description: 'Number of Deployment replicas. Default: 1.' })),
+    ports: opt(
+      Type.Array(
+        obj(
+          {
+            name: opt(name('Port name. The Service targets the first port by its name when it has one.')),
+            containerPort: Type.Integer({ minimum: 1, maximum: 65535, description: 'Port number the container listens on.' }),
+          },
+          { description: 'A container port.' },
+        ),
+        {
+          maxItems: 32,
+          description:
+            'Container ports (names unique). With ports, a Service is created; it exposes only the first port.',
+        },
+      ),
+    ),
+    env: opt(Type.Array(EnvVar, { description: 'Environment variables of the container.' })),
+    resources: opt(
+      obj(
+        {
+          requests: opt(Quantities('Resource requests of the container, e.g. cpu: 100m, memory: 128Mi.')),
+          limits: opt(Quantities('Resource limits of the container.')),
+        },
+        { description: 'Compute resources of the container.' },
+      ),
+    ),
+    service: opt(
+      obj(
+        {
+          port: Type.Integer({
+            minimum: 1,
+            maximum: 65535,
+            description:
+              'Port the Service listens on. It targets the first container port (by name when it has one), or this same ' +
+              'port when there are no ports.',
+          }),
+        },
+        {
+          description:
+            'A Service named after the application. Without it, a Service is still created when ports are given, listening on ' +
+            'the first container port.',
+        },
+      ),
+    ),
+    ingress: opt(
+      obj(
+        {
+          host: Type.String({
+            minLength: 1,
+            pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+            description: 'Host name the Ingress rule matches.',
+          }),
+          path: opt(Type.String({ pattern: '^/', description: 'URL path prefix (pathType Prefix). Default: /.' })),
+          className: opt(Type.String({ minLength: 1, description: 'ingressClassName of the Ingress. Default: the cluster default IngressClass.' })),
+        },
+        {
+          description: 'An Ingress named after the application, routing host and path to the Service port; needs ports or service.',
+        },
+      ),
+    ),
+  },
+  {
+    description:
+      'A plain application: an apps/v1 Deployment named after the application, a Service when ports or service are given, ' +
+      'an Ingress when ingress is given. The objects are labelled app.kubernetes.io/name=<application> and ' +
+      "app.kubernetes.io/managed-by=kure and carry no namespace (set the bundle's targetNamespace). The container is named " +
+      'after the application and runs as non-root, without privilege escalation, with all capabilities dropped and the ' +
+      'RuntimeDefault seccomp profile.',
+  },
+);
 
 export const ApplicationSpec = obj(
   {
-    bundleRef: obj({ name: Name, namespace: opt(Name) }),
-    manifests: opt(Type.Array(FreeForm)),
+    bundleRef: obj(
+      {
+        name: name('Name of the KureBundle.'),
+        namespace: opt(
+          name(
+            "Namespace of the KureBundle, when it is not the application's own: allowed only where the bundle lists this " +
+              "application's namespace in spec.allowedNamespaces (otherwise Ready=False, reason NotAllowed). Default: the " +
+              "application's namespace.",
+          ),
+        ),
+      },
+      {
+        description:
+          'The KureBundle this application belongs to. A bundle below a node with a source takes no applications.',
+      },
+    ),
+    manifests: opt(
+      Type.Array(FreeForm('A Kubernetes object.'), {
+        description:
+          'Kubernetes objects, written as given (key order included) to the bundle directory. Each needs apiVersion, kind ' +
+          'and metadata.name; a metadata.namespace must be a DNS-1123 label. Two applications of one cluster that produce ' +
+          'the same apiVersion, kind, namespace and name are rejected.',
+      }),
+    ),
     helm: opt(HelmSpec),
     workload: opt(WorkloadSpec),
   },
-  cel([
-    {
-      rule: '[has(self.manifests), has(self.helm), has(self.workload)].filter(x, x).size() == 1',
-      message: 'set exactly one of manifests, helm and workload',
-    },
-  ]),
+  {
+    description: 'Desired state of the application: bundleRef and exactly one of manifests, helm and workload.',
+    ...cel([
+      {
+        rule: '[has(self.manifests), has(self.helm), has(self.workload)].filter(x, x).size() == 1',
+        message: 'set exactly one of manifests, helm and workload',
+      },
+    ]),
+  },
 );
 
-export const CommonStatusSchema = obj({ ...CommonStatus });
+export const CommonStatusSchema = obj({ ...CommonStatus }, { description: 'Observed state, written by the controller.' });
 
 // ---------------------------------------------------------------- resources
-const resource = <K extends string, S extends TSchema, T extends TSchema>(kind: K, spec: S, status: T) =>
-  obj({
-    apiVersion: Type.Literal(API_VERSION),
-    kind: Type.Literal(kind),
-    metadata: ObjectMeta,
-    spec,
-    status: opt(status),
-  });
+const resource = <K extends string, S extends TSchema, T extends TSchema>(kind: K, description: string, spec: S, status: T) =>
+  obj(
+    {
+      apiVersion: Type.Literal(API_VERSION, { description: `API version: ${API_VERSION}.` }),
+      kind: Type.Literal(kind, { description: `Kind: ${kind}.` }),
+      metadata: ObjectMeta,
+      spec,
+      status: opt(status),
+    },
+    { description },
+  );
 
-export const KureClusterSchema = resource('KureCluster', ClusterSpec, ClusterStatus);
-export const KureNodeSchema = resource('KureNode', NodeSpec, CommonStatusSchema);
-export const KureBundleSchema = resource('KureBundle', BundleSpec, CommonStatusSchema);
-export const KureApplicationSchema = resource('KureApplication', ApplicationSpec, CommonStatusSchema);
+export const KureClusterSchema = resource(
+  'KureCluster',
+  'A target cluster: the GitOps engine that reconciles it (Flux or Argo CD) and the Git repository, branch and path that ' +
+    'Kure renders its tree into. KureNodes attach to it with spec.clusterRef.',
+  ClusterSpec,
+  ClusterStatus,
+);
+export const KureNodeSchema = resource(
+  'KureNode',
+  'A node of the tree below a KureCluster: KureBundles attach with spec.nodeRef, child nodes with spec.parentRef. Its name ' +
+    'is a directory of the bundle paths (nodes/<node>/<child>/.../<bundle>/). It may bring an external source whose ' +
+    'directories the bundles below it deliver.',
+  NodeSpec,
+  CommonStatusSchema,
+);
+export const KureBundleSchema = resource(
+  'KureBundle',
+  'One GitOps reconciliation unit below a KureNode, named after the bundle: a Flux Kustomization or an Argo CD Application. ' +
+    'It applies the objects of its KureApplications from its directory, or a directory of the node source.',
+  BundleSpec,
+  CommonStatusSchema,
+);
+export const KureApplicationSchema = resource(
+  'KureApplication',
+  'One workload or set of objects in a KureBundle: exactly one of manifests (objects as given), helm (a chart) and ' +
+    'workload (a Deployment with an optional Service and Ingress). Its objects go to <bundle directory>/<name>.yaml.',
+  ApplicationSpec,
+  CommonStatusSchema,
+);
 
 export type Condition = Static<typeof Condition>;
 export type ObjectMeta = Static<typeof ObjectMeta>;
