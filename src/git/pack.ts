@@ -127,12 +127,14 @@ export function applyDelta(base: Buffer, delta: Buffer): Buffer {
 }
 
 export interface IndexedPack {
-  /** The `.idx` (version 2) for this pack. */
-  idx: Buffer;
+  /** The `.idx` (version 2) for this pack; undefined when blobs were skipped (their ids are unknown). */
+  idx: Buffer | undefined;
   /** The pack's own checksum (its name: `pack-<sha>.pack`). */
   sha: string;
-  /** Object ids in the pack, by type. */
+  /** Objects in the pack. */
   count: number;
+  /** Blobs in the pack (skipped ones included). */
+  blobs: number;
   /** Raw content of every tree and commit in the pack, by id. */
   trees: Map<string, Buffer>;
   commits: Map<string, Buffer>;
@@ -151,10 +153,14 @@ interface Entry {
 }
 
 /**
- * Index a complete (non-thin) pack: every object is inflated once; deltas are resolved against
- * their bases in the pack. Blob contents are dropped once hashed unless a delta needs them.
+ * Index a complete (non-thin) pack: every object is inflated once (it is the only way to find
+ * where the next one starts); deltas are resolved against their bases in the pack. With
+ * `skipBlobs`, blobs are neither hashed nor kept, nor are deltas on them resolved (the sink needs
+ * trees and commits only; a pack from a server that cannot leave blobs out is mostly blobs): there
+ * is then no `.idx` when the pack held any blob.
  */
-export function indexPack(pack: Buffer): IndexedPack {
+export function indexPack(pack: Buffer, opts: { skipBlobs?: boolean } = {}): IndexedPack {
+  const skipBlobs = opts.skipBlobs === true;
   if (pack.length < 32 || pack.toString('latin1', 0, 4) !== 'PACK') throw new Error('not a Git pack');
   const version = pack.readUInt32BE(4);
   if (version !== 2 && version !== 3) throw new Error(`unsupported pack version ${version}`);
@@ -165,13 +171,18 @@ export function indexPack(pack: Buffer): IndexedPack {
 
   const entries: Entry[] = [];
   const byOffset = new Map<number, Entry>();
+  let blobs = 0;
   let p = 12;
   for (let n = 0; n < count; n++) {
     const offset = p;
     let b = pack[p++]!;
     const type = (b >> 4) & 7;
-    while (b & 0x80) b = pack[p++]!; // the size; inflating tells it again
-    const e: Entry = { offset, end: 0, type, data: Buffer.alloc(0) };
+    let size = b & 15;
+    for (let shift = 4; b & 0x80; shift += 7) {
+      b = pack[p++]!;
+      size += (b & 0x7f) * 2 ** shift;
+    }
+    const e: Entry = { offset, end: 0, type, data: EMPTY };
     if (type === OFS_DELTA) {
       b = pack[p++]!;
       let rel = b & 0x7f;
@@ -185,10 +196,20 @@ export function indexPack(pack: Buffer): IndexedPack {
       p += 20;
     } else if (!CODE_TYPE[type]) throw new Error(`unknown object type ${type} at offset ${offset}`);
     if (p >= trailer) throw new Error('truncated pack');
-    const { buffer, engine } = zlib.inflateSync(pack.subarray(p, trailer), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    // An output chunk of the object's size: the default (16 KB) per object was most of the garbage.
+    const { buffer, engine } = zlib.inflateSync(pack.subarray(p, trailer), { info: true, chunkSize: Math.max(64, size) }) as unknown as {
+      buffer: Buffer;
+      engine: { bytesWritten: number };
+    };
+    if (buffer.length !== size) throw new Error(`object at offset ${offset} inflates to ${buffer.length} bytes, not ${size}`);
     e.data = buffer;
     p += engine.bytesWritten;
     e.end = p;
+    if (type === 3) blobs++;
+    if (skipBlobs && type === 3) {
+      byOffset.set(offset, SKIPPED_BLOB); // not hashed, not kept: only a possible delta base
+      continue;
+    }
     if (CODE_TYPE[type]) {
       e.resolvedType = CODE_TYPE[type];
       e.oid = objectId(e.resolvedType, buffer);
@@ -203,7 +224,7 @@ export function indexPack(pack: Buffer): IndexedPack {
   const byOid = new Map<string, Entry>();
   for (const e of entries) if (e.oid) byOid.set(e.oid, e);
   const resolve = (e: Entry, depth: number): boolean => {
-    if (e.oid) return true;
+    if (e.oid || e.resolvedType === 'blob') return true;
     if (depth > 10_000) throw new Error('delta chain too deep');
     const base = e.baseOffset !== undefined ? byOffset.get(e.baseOffset) : byOid.get(e.baseOid!);
     if (!base) {
@@ -211,17 +232,27 @@ export function indexPack(pack: Buffer): IndexedPack {
       return false;
     }
     if (!resolve(base, depth + 1)) return false;
-    e.data = applyDelta(base.data, e.data);
     e.resolvedType = base.resolvedType!;
+    if (skipBlobs && e.resolvedType === 'blob') {
+      blobs++;
+      e.data = EMPTY;
+      return true;
+    }
+    if (e.resolvedType === 'blob') blobs++;
+    e.data = applyDelta(base.data, e.data);
     e.oid = objectId(e.resolvedType, e.data);
     byOid.set(e.oid, e);
     return true;
   };
-  let unresolved = entries.filter((e) => !e.oid);
+  let unresolved = entries.filter((e) => !e.oid && !e.resolvedType);
   while (unresolved.length > 0) {
     const before = unresolved.length;
     unresolved = unresolved.filter((e) => !resolve(e, 0));
-    if (unresolved.length === before) throw new Error(`delta base ${unresolved[0]!.baseOid} is not in the pack (a thin pack?)`);
+    if (unresolved.length === before) {
+      // A delta naming its base by id may name a blob we did not hash: index again, hashing all.
+      if (skipBlobs) return indexPack(pack, { skipBlobs: false });
+      throw new Error(`delta base ${unresolved[0]!.baseOid} is not in the pack (a thin pack?)`);
+    }
   }
 
   const trees = new Map<string, Buffer>();
@@ -230,12 +261,18 @@ export function indexPack(pack: Buffer): IndexedPack {
     if (e.resolvedType === 'tree') trees.set(e.oid!, e.data);
     else if (e.resolvedType === 'commit') commits.set(e.oid!, e.data);
   }
-  const idx = encodeIndex(
-    entries.map((e) => ({ oid: e.oid!, offset: e.offset, crc: zlib.crc32(pack.subarray(e.offset, e.end)) })),
-    sha,
-  );
-  return { idx, sha, count, trees, commits };
+  const idx =
+    skipBlobs && blobs > 0
+      ? undefined
+      : encodeIndex(
+          entries.map((e) => ({ oid: e.oid!, offset: e.offset, crc: zlib.crc32(pack.subarray(e.offset, e.end)) })),
+          sha,
+        );
+  return { idx, sha, count, blobs, trees, commits };
 }
+
+const EMPTY = Buffer.alloc(0);
+const SKIPPED_BLOB: Entry = { offset: -1, end: -1, type: 3, data: EMPTY, resolvedType: 'blob' };
 
 /** A version 2 pack index. */
 function encodeIndex(objects: { oid: string; offset: number; crc: number }[], packSha: string): Buffer {

@@ -126,8 +126,17 @@ export class CachedRepo {
       },
       http,
     );
-    const indexed = indexPack(res.pack);
-    if (indexed.count > 0) await this.savePack(res.pack, indexed.idx, indexed.sha, indexed.trees, indexed.commits);
+    const indexed = indexPack(res.pack, { skipBlobs: true });
+    if (indexed.idx) {
+      if (indexed.count > 0) await this.savePack(res.pack, indexed.idx, indexed.sha, indexed.trees, indexed.commits);
+    } else {
+      // The server could not leave blobs out: keep only the trees and commits, in a pack of our own.
+      const writer = new PackWriter();
+      for (const raw of indexed.commits.values()) writer.add('commit', raw);
+      for (const raw of indexed.trees.values()) writer.add('tree', raw);
+      const own = writer.finish();
+      await this.savePack(own.pack, own.idx, own.sha, indexed.trees, indexed.commits);
+    }
     for (const s of res.shallow) this.shallow.add(s);
     for (const s of res.unshallow) this.shallow.delete(s);
     if (!capabilities.has('shallow')) this.shallow.clear(); // the whole history came

@@ -46,12 +46,25 @@ describe('indexPack', () => {
     expect(verify).toMatch(/ \d+ [0-9a-f]{40}\n/); // there are deltas
     const ix = indexPack(pack);
     expect(`pack-${ix.sha}.pack`).toBe(name);
-    expect(ix.idx.equals(readFileSync(join(packDir, name.replace(/pack$/, 'idx'))))).toBe(true);
+    expect(ix.idx!.equals(readFileSync(join(packDir, name.replace(/pack$/, 'idx'))))).toBe(true);
     const trees = git(dir, ['rev-list', '--objects', '--all']).split('\n').filter(Boolean).length;
     expect(ix.count).toBe(trees);
     expect(ix.trees.size).toBeGreaterThan(12);
     for (const [oid, raw] of ix.trees) expect(raw.equals(gitBytes(dir, ['cat-file', 'tree', oid]))).toBe(true);
     for (const [oid, raw] of ix.commits) expect(raw.equals(gitBytes(dir, ['cat-file', 'commit', oid]))).toBe(true);
+  });
+
+  it('skips blobs when asked: the same trees and commits, no index', () => {
+    seedHistory(6);
+    const packDir = join(dir, 'objects', 'pack');
+    const pack = readFileSync(join(packDir, readdirSync(packDir).find((f) => f.endsWith('.pack'))!));
+    const full = indexPack(pack);
+    const lean = indexPack(pack, { skipBlobs: true });
+    expect(lean.idx).toBeUndefined();
+    expect(lean.blobs).toBe(full.blobs);
+    expect(full.blobs).toBeGreaterThan(30);
+    expect([...lean.trees.keys()].sort()).toEqual([...full.trees.keys()].sort());
+    expect([...lean.commits.keys()].sort()).toEqual([...full.commits.keys()].sort());
   });
 
   it('rejects a truncated or corrupted pack', () => {
