@@ -5,6 +5,7 @@
 // controller never loads the YAML reader.
 // The shebang caps V8's young generation at 16 MB a semi-space (the default grows it to 64 MB on a
 // large machine): peak RSS of kure render, 10,000 applications, 258 -> 164 MB for 4% more CPU.
+import { existsSync } from 'node:fs';
 import module from 'node:module';
 import { parseArgs } from 'node:util';
 import { stdio, type Io } from './io.js';
@@ -21,6 +22,13 @@ Usage:
 PATH is a YAML file (multi-document), a directory (read recursively) or - for stdin. DIR defaults to '.'.
 Exit codes: 0 success, 1 invalid input (every problem is printed as "Kind namespace/name: field: message"
 and nothing is written), 2 usage error, 3 differences found (diff).`;
+
+/** render.ts, bundled into one module by `npm run build` (scripts/bundle-cli.ts) where that ran. */
+async function renderModule(): Promise<typeof import('./render.js')> {
+  const bundle = new URL('./render.bundle.js', import.meta.url); // only in dist/, after the build
+  if (existsSync(bundle)) return (await import(bundle.href)) as typeof import('./render.js');
+  return import('./render.js');
+}
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
@@ -53,7 +61,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       // temp directory), so later runs start faster; a cache that cannot be written is not used.
       module.enableCompileCache?.();
       try {
-        const { runDiff, runRender, runValidate } = await import('./render.js');
+        const { runDiff, runRender, runValidate } = await renderModule();
         if (command === 'render') return await runRender(files, values.output, io);
         if (command === 'validate') return runValidate(files, io);
         return runDiff(files, values.output, io);
