@@ -7,6 +7,7 @@ import {
   EventsV1Api,
   KubeConfig,
   PatchStrategy,
+  V1MicroTime,
   Watch,
   setHeaderOptions,
   type EventsV1Event,
@@ -156,7 +157,8 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
 
   async patchEventSeries(namespace: string, name: string, series: { count: number; lastObservedTime: Date }): Promise<void> {
     await this.events.patchNamespacedEvent(
-      { namespace, name, body: { series: { count: series.count, lastObservedTime: series.lastObservedTime.toISOString() } } },
+      // MicroTime: the API server accepts exactly six fractional digits (Date.toISOString gives three: 422).
+      { namespace, name, body: { series: { count: series.count, lastObservedTime: new V1MicroTime(series.lastObservedTime).toISOString() } } },
       mergePatch,
     );
   }

@@ -45,7 +45,8 @@ describe('kure render', () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
     await run(['render', '-f', EXAMPLES, '-o', a]);
-    await run(['render', '-f', join(EXAMPLES, 'team-a'), '-f', join(EXAMPLES, 'staging'), '-f', join(EXAMPLES, 'production'), '-o', b]);
+    const files = ['team-a', 'staging', 'production-infrastructure', 'production-cluster', 'production-apps'].flatMap((f) => ['-f', join(EXAMPLES, `${f}.yaml`)]);
+    await run(['render', ...files, '-o', b]);
     expect(readTree(b)).toEqual(readTree(a));
   });
 
@@ -59,7 +60,7 @@ describe('kure render', () => {
   });
 
   it('reads stdin with -', async () => {
-    const text = readFileSync(join(EXAMPLES, 'staging', 'cluster.yaml'), 'utf8');
+    const text = readFileSync(join(EXAMPLES, 'staging.yaml'), 'utf8');
     const { code } = await run(['render', '-f', '-', '-o', dir], text);
     expect(code).toBe(0);
     expect(existsSync(join(dir, 'clusters', 'staging', 'apps', 'kustomization.yaml'))).toBe(true);
@@ -69,7 +70,7 @@ describe('kure render', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(
       bad,
-      readFileSync(join(EXAMPLES, 'staging', 'cluster.yaml'), 'utf8')
+      readFileSync(join(EXAMPLES, 'staging.yaml'), 'utf8')
         .replace('dependsOn: [{name: cert-manager}]', 'dependsOn: [{name: web}]')
         .replace('engine: argocd', 'engine: argo'),
     );

@@ -26,6 +26,6 @@ describe('deploy/kure chart', () => {
     expect(deployment).toContain('path: /healthz');
     expect(deployment).toContain('path: /readyz');
     const rbac = readFileSync(path.join(root, 'deploy/kure/templates/rbac.yaml'), 'utf8');
-    for (const r of ['kureclusters/status', 'kureclusters/finalizers', 'secrets', 'events', 'leases']) expect(rbac).toContain(r);
+    for (const r of ['kureclusters/status', 'secrets', 'events', 'leases']) expect(rbac).toContain(r);
   });
 });
