@@ -19,7 +19,7 @@ interface Bench {
 }
 
 const ms = (x: number | undefined): string => (x === undefined ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
-const mb = (x: number | undefined): string => (x === undefined ? '-' : `${Math.round(x)} MB`);
+const mb = (x: number | undefined): string => (x === undefined ? '-' : x < 10 ? `${x.toFixed(1)} MB` : `${Math.round(x)} MB`);
 const times = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(2)}x`);
 
 const BENCHES: Bench[] = [
