@@ -7,6 +7,7 @@ import os from 'node:os';
 import { benchControllerLatency } from './controller-latency.js';
 import { benchGitCommit } from './git-commit.js';
 import { benchRender } from './render.js';
+import { benchSchemaCheck } from './schema-check.js';
 
 type Numbers = Record<string, number>;
 /** What, measured value, target. */
@@ -36,6 +37,11 @@ const BENCHES: Bench[] = [
         ]),
       ['re-render after one application changes (in-process, 10k)', ms(r['render.rerender_one_change_ms']), '< 50 ms'],
     ],
+  },
+  {
+    name: 'schema-check',
+    run: benchSchemaCheck,
+    rows: (r) => [['schema check of every generated object (in-process, 10k, CPU)', `+${ms(r['schema_check.added_ms'])} on ${ms(r['schema_check.render_ms'])}`, '~100 ms']],
   },
   {
     name: 'git',

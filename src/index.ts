@@ -15,3 +15,4 @@ export {
 export { Reason, ValidationError, formatProblem, formatRef, refKey } from './model/problems.js';
 export type * from './model/types.js';
 export { render } from './render/index.js';
+export { KUBERNETES_VERSION, hasSchema, kindInfo, validateObject, type KindInfo as KubeKindInfo, type SchemaError } from './schemas/index.js';

@@ -36,6 +36,19 @@ export const Name = Type.String({ pattern: DNS1123_LABEL, minLength: 1, maxLengt
 export const Duration = Type.String({ pattern: DURATION });
 const name = (description: string) => described(Name, description);
 const duration = (description: string) => described(Duration, description);
+/** A kind by API group ("" for the core group) and kind, as in an Argo CD AppProject whitelist. */
+const GroupKind = (description: string) =>
+  obj(
+    {
+      group: Type.String({
+        maxLength: 253,
+        pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$',
+        description: 'API group, e.g. cert-manager.io; "" for the core group.',
+      }),
+      kind: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z][A-Za-z0-9]*$', description: 'Kind, e.g. ClusterIssuer.' }),
+    },
+    { description },
+  );
 /** Reference by name to an object in the same namespace. */
 const LocalRef = (description: string, nameDescription: string) => obj({ name: name(nameDescription) }, { description });
 const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
@@ -456,7 +469,11 @@ export const BundleSpec = obj(
         description:
           "Other namespaces whose KureApplications may attach to this bundle through spec.bundleRef.namespace (the bundle's " +
           'own namespace always may). An application from any other namespace gets Ready=False, reason NotAllowed, and is ' +
-          'left out (kure render rejects the input). A tenancy boundary. Default: none, no other namespace may attach.',
+          'left out (kure render rejects the input). An admitted application is a tenant: it may place only namespaced ' +
+          'objects of known kinds, only in the granted namespace (targetNamespace, else its own), helm only with ' +
+          'serviceAccountName (see tenancy for the exceptions); any problem of its own leaves it out without blocking the ' +
+          'cluster. Argo CD: the bundle gets an AppProject of its own, named after it, limited to the granted ' +
+          'namespaces and to namespaced kinds. A tenancy boundary. Default: none, no other namespace may attach.',
       }),
     ),
     path: opt(
@@ -465,8 +482,68 @@ export const BundleSpec = obj(
           'its root, no .. segment). Flux: the Kustomization path ./<path>. Argo CD: the Application source path.',
       ),
     ),
+    serviceAccountName: opt(
+      name(
+        'Service account the engine impersonates when it applies this bundle, so that RBAC bounds what its content can do ' +
+          '(Flux multi-tenancy lockdown). Flux: the Kustomization serviceAccountName (a ServiceAccount in flux.namespace) and ' +
+          "the serviceAccountName of the bundle's HelmReleases (in the HelmRelease namespace: flux.namespace, or " +
+          'targetNamespace when set). Argo CD: for a bundle that admits other namespaces, destinationServiceAccounts of its ' +
+          'AppProject (in the granted namespace; needs sync impersonation enabled in argocd-cm). Required before an ' +
+          'application from another namespace may use helm. Default: none, the engine applies with its own privileges.',
+      ),
+    ),
+    decryption: opt(
+      obj(
+        {
+          provider: Type.Literal('sops', { description: 'Decryption provider: sops (the only one Flux supports).' }),
+          secretRef: LocalRef(
+            'Secret in flux.namespace holding the decryption keys (age, GPG), as Flux expects them.',
+            'Name of the Secret in flux.namespace.',
+          ),
+        },
+        {
+          description:
+            'Decrypt SOPS-encrypted objects of this bundle when applying them. Flux: the Kustomization decryption. Argo CD: ' +
+            'cannot decrypt SOPS, so the field is rejected there. Without it, an object with sops metadata is refused ' +
+            '(NotAllowed), and a Secret with data or stringData is always refused unless SOPS-encrypted.',
+        },
+      ),
+    ),
+    tenancy: opt(
+      obj(
+        {
+          allowedKinds: opt(
+            Type.Array(GroupKind('A kind tenants may use, in the namespace the bundle grants them.'), {
+              description:
+                'Kinds an application from another namespace may use that Kure does not admit by itself: custom kinds ' +
+                'Kure cannot prove namespaced (its table knows the built-in kinds of the target Kubernetes, Flux and ' +
+                'Argo CD), and Flux or Argo CD kinds that apply further content (Kustomization, HelmRelease, ' +
+                'Application, ApplicationSet, AppProject). Objects of these kinds are still held to the granted ' +
+                'namespace. Default: none.',
+            }),
+          ),
+          allowedClusterScopedKinds: opt(
+            Type.Array(GroupKind('A cluster-scoped kind tenants may create.'), {
+              description:
+                'Cluster-scoped kinds an application from another namespace may create (for example cert-manager.io ' +
+                'ClusterIssuer). Each one lets a tenant reach beyond its namespace: list only kinds a tenant may own ' +
+                'cluster-wide. Argo CD: the clusterResourceWhitelist of the bundle AppProject. Default: none.',
+            }),
+          ),
+        },
+        {
+          description:
+            'Doors the platform opens for applications from other namespaces (see allowedNamespaces). Such an ' +
+            'application may otherwise place only namespaced objects of known kinds, only in the granted namespace ' +
+            '(targetNamespace, else its own), and may use helm only with serviceAccountName. Needs allowedNamespaces.',
+        },
+      ),
+    ),
   },
-  { description: 'Desired state of the bundle.' },
+  {
+    description: 'Desired state of the bundle.',
+    ...cel([{ rule: '!has(self.tenancy) || (has(self.allowedNamespaces) && size(self.allowedNamespaces) > 0)', message: 'tenancy applies to applications from other namespaces: set allowedNamespaces' }]),
+  },
 );
 
 // ---------------------------------------------------------------- KureApplication
@@ -522,8 +599,26 @@ const EnvVar = obj(
   {
     name: Type.String({ minLength: 1, description: 'Name of the environment variable.' }),
     value: opt(Type.String({ description: 'Value of the environment variable. Default: empty.' })),
+    valueFrom: opt(
+      obj(
+        {
+          secretKeyRef: obj(
+            {
+              name: name('Name of the Secret, in the namespace the workload runs in.'),
+              key: Type.String({ minLength: 1, description: 'Key in the Secret.' }),
+              optional: opt(Type.Boolean({ description: 'Start the container even when the Secret or key is missing. Default: false.' })),
+            },
+            { description: "A key of a Secret: the value stays in the cluster, only the reference is committed." },
+          ),
+        },
+        { description: 'Where the value comes from instead of value, so that no secret needs to be a literal in Git.' },
+      ),
+    ),
   },
-  { description: 'An environment variable.' },
+  {
+    description: 'An environment variable: value, or valueFrom.secretKeyRef.',
+    ...cel([{ rule: '!(has(self.value) && has(self.valueFrom))', message: 'set at most one of value and valueFrom' }]),
+  },
 );
 const Quantities = (description: string) =>
   Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description });

@@ -1,9 +1,11 @@
 // Assembles Kure resources into one model per cluster and collects EVERY problem on the way.
 // Pure: the CLI, the controller (from its informer caches) and the builder all come through here.
 import type { ApplicationSpec, KureApplication, KureBundle, KureCluster, KureNode, KureResource } from '../api/schema.js';
+import { checkCluster, deferCheck } from '../render/check.js';
 import { isName, shapeProblems, specProblems } from './check-resource.js';
 import { findCycles } from './cycles.js';
 import { objectIdentities } from './objects.js';
+import { policyProblems, type BundlePolicy, type GroupKind } from './policy.js';
 import { Reason, cmp, problem, refKey, refOf, sortProblems, type ProblemReason } from './problems.js';
 import { normalizeRepoPath, pathsOverlap } from './repo-path.js';
 import type { ApplicationContent, ApplicationModel, BundleModel, ClusterModel, NodeModel, ObjectRef, Problem } from './types.js';
@@ -11,9 +13,13 @@ import type { ApplicationContent, ApplicationModel, BundleModel, ClusterModel, N
 export interface AssembledCluster {
   /** `<namespace>/<name>` of the KureCluster. */
   key: string;
-  /** Best-effort model; applications with a NotAllowed attachment are left out. */
+  /** Best-effort model; applications with a `leftOut` problem are not in it. */
   model: ClusterModel;
-  /** Every problem of the cluster's hierarchy, sorted. */
+  /**
+   * Every problem of the cluster's hierarchy, sorted. Reading it the first time checks the rendered
+   * output against the kinds' schemas (only for a cluster that may be rendered): the cost is paid
+   * for the clusters that are looked at, not for the whole fleet.
+   */
   problems: Problem[];
   /** Every Kure resource that belongs to this cluster, the cluster included. */
   members: ObjectRef[];
@@ -41,8 +47,11 @@ export const DEFAULTS = {
   sourceInterval: '10m',
 } as const;
 
-/** A cluster may be rendered when its only problems are NotAllowed attachments (those apps are left out). */
-export const isRenderable = (c: AssembledCluster): boolean => c.problems.every((p) => p.reason === Reason.NotAllowed);
+/**
+ * A cluster may be rendered when its only problems are on applications left out of its model
+ * (attached without permission, refused by their bundle's policy, or any problem of a tenant's).
+ */
+export const isRenderable = (c: Pick<AssembledCluster, 'problems'>): boolean => c.problems.every((p) => p.leftOut === true);
 
 export function assemble(resources: readonly KureResource[]): AssembleResult {
   return new Assembler(resources).run();
@@ -58,6 +67,10 @@ class Assembler {
   private readonly clusterOf = new Map<string, string>();
   /** Applications attached across namespaces without permission. */
   private readonly notAllowed = new Set<string>();
+  /** Applications attached from another namespace that their bundle admits (tenants). */
+  private readonly tenants = new Set<string>();
+  /** Applications left out of their cluster's model; their problems do not block the cluster. */
+  private readonly leftOut = new Set<string>();
 
   private readonly keys = new WeakMap<KureResource, string>();
 
@@ -78,20 +91,19 @@ class Assembler {
     this.checkOverlappingPaths(this.ofKind<KureCluster>('KureCluster'));
 
     const clusters = this.ofKind<KureCluster>('KureCluster').map((c) => this.buildCluster(c, all));
+    // Any problem of a tenant's application leaves it out: a tenant cannot block the platform.
+    for (const p of this.problems) if (this.tenants.has(refKey(p.ref))) this.leftOut.add(refKey(p.ref));
+    for (const p of this.problems) if (this.leftOut.has(refKey(p.ref))) p.leftOut = true;
     const sorted = sortProblems(this.problems);
     const clusterKeys = new Set(clusters.map((c) => refKey(c.model.ref)));
     const detached = all.map(refOf).filter((ref) => !clusterKeys.has(this.clusterOf.get(refKey(ref)) ?? ''));
     const detachedKeys = new Set(detached.map(refKey));
+    const output: Problem[][] = [];
     for (const c of clusters) {
       const members = new Set(c.members.map(refKey));
-      c.problems = sorted.filter((p) => members.has(refKey(p.ref)));
+      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output);
     }
-    return {
-      clusters,
-      orphans: sorted.filter((p) => detachedKeys.has(refKey(p.ref))),
-      detached,
-      problems: sorted,
-    };
+    return lazyResult(clusters, sorted, detached, sorted.filter((p) => detachedKeys.has(refKey(p.ref))), output);
   }
 
   private report(r: KureResource | ObjectRef, field: string, message: string, reason?: ProblemReason): void {
@@ -198,8 +210,10 @@ class Assembler {
     if (!bundle) return this.report(a, 'spec.bundleRef', `KureBundle ${ns}/${ref.name} not found`, Reason.NotFound);
     const cluster = this.clusterOf.get(this.keyOf(bundle));
     if (cluster) this.clusterOf.set(this.keyOf(a), cluster);
+    if (ns !== own && (bundle.spec.allowedNamespaces ?? []).includes(own)) this.tenants.add(this.keyOf(a));
     if (ns !== own && !(bundle.spec.allowedNamespaces ?? []).includes(own)) {
       this.notAllowed.add(this.keyOf(a));
+      this.leftOut.add(this.keyOf(a));
       this.report(
         a,
         'spec.bundleRef.namespace',
@@ -307,6 +321,8 @@ class Assembler {
         this.report(b, 'spec.path', `is required: node ${src.metadata.name} has a source, so the bundle names a directory inside it`);
       if (!src && b.spec.path !== undefined)
         this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
+      if (b.spec.decryption && model.engine === 'argocd')
+        this.report(b, 'spec.decryption', 'Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster');
       if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
         this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
       if (src) sourceOf.set(b.metadata.name, src.metadata.name);
@@ -326,6 +342,7 @@ class Assembler {
         suspend: b.spec.suspend ?? false,
         ...(src?.spec.source && bp && 'path' in bp ? { external: { node: src.metadata.name, source: src.spec.source, path: bp.path } } : {}),
         applications: [],
+        ...policyFields(b),
       };
       bundleModels.set(b.metadata.name, bm);
       node.bundles.push(bm);
@@ -334,10 +351,22 @@ class Assembler {
     this.checkDependencies(c, bundles);
     this.checkReservedNames(model, bundles, nodes);
 
+    const bundleByName = new Map(bundles.map((b) => [b.metadata.name, b]));
+    const policies = new Map<string, BundlePolicy>();
+    const policyOf = (name: string): BundlePolicy => {
+      let p = policies.get(name);
+      if (!p) policies.set(name, (p = bundlePolicy(bundleByName.get(name) as KureBundle)));
+      return p;
+    };
+    const withProblems = new Set(this.problems.map((p) => refKey(p.ref)));
     for (const a of apps) {
       const ref = a.spec.bundleRef;
       const bundle = bundleModels.get(ref.name);
-      if (!bundle || this.notAllowed.has(this.keyOf(a))) continue;
+      const key = this.keyOf(a);
+      if (!bundle || this.notAllowed.has(key)) continue;
+      const tenant = this.tenants.has(key);
+      // A tenant's application with any problem stays out; the problem says why.
+      if (tenant && withProblems.has(key)) continue;
       const src = sourceOf.get(bundle.name);
       if (src) {
         this.report(
@@ -347,7 +376,18 @@ class Assembler {
         );
         continue;
       }
-      bundle.applications.push(applicationModel(a));
+      const own = a.metadata.namespace ?? '';
+      // Only manifests (any application) and a tenant's helm can be refused by the bundle's policy.
+      const refused =
+        a.spec.manifests === undefined && !(tenant && a.spec.helm)
+          ? []
+          : policyProblems({ namespace: own, tenant, manifests: a.spec.manifests, helm: a.spec.helm }, policyOf(bundle.name), model.engine);
+      if (refused.length > 0) {
+        for (const p of refused) this.report(a, p.field, p.message, Reason.NotAllowed);
+        this.leftOut.add(key);
+        continue;
+      }
+      bundle.applications.push(applicationModel(a, tenant && bundle.targetNamespace === undefined ? own : undefined));
     }
     this.checkDuplicateObjects(bundleModels, model);
 
@@ -407,6 +447,17 @@ class Assembler {
         if (b.metadata.name === reserved)
           this.report(b, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate);
     }
+    if (model.engine === 'argocd')
+      for (const b of bundles) {
+        const project = [model.argocd.project, 'default'].find((p) => p === b.metadata.name);
+        if (project !== undefined && (policyFields(b).tenants?.length ?? 0) > 0)
+          this.report(
+            b,
+            'metadata.name',
+            `a bundle that admits other namespaces gets an Argo CD AppProject named after it, which would replace the AppProject ${project}${project === model.argocd.project ? " (the cluster's spec.gitops.argocd.project)" : " (Argo CD's default project)"}; rename the bundle`,
+            Reason.Duplicate,
+          );
+      }
     if (model.engine === 'flux')
       for (const n of nodes)
         if (n.spec.source?.kind === model.flux.sourceRef.kind && n.metadata.name === model.flux.sourceRef.name)
@@ -415,23 +466,113 @@ class Assembler {
 
   private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
     const seen = new Map<string, ApplicationModel>();
+    const all: { app: ApplicationModel; bundle: BundleModel }[] = [];
     for (const b of [...bundles.values()].sort((x, y) => cmp(x.name, y.name)))
-      for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`)))
-        for (const id of objectIdentities(app, b.targetNamespace, cluster)) {
-          if (!id.kind || !id.name) continue;
-          const key = `${id.apiVersion}|${id.kind}|${id.namespace}|${id.name}`;
-          const first = seen.get(key);
-          if (!first) seen.set(key, app);
-          else
-            this.report(
-              app.ref,
-              id.field,
-              `${id.kind} ${id.namespace ? `${id.namespace}/` : ''}${id.name} is also produced by KureApplication ${first.namespace}/${first.name}; one object can have one owner`,
-              Reason.Duplicate,
-            );
+      for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`))) all.push({ app, bundle: b });
+    // The platform's applications first: a tenant that names an object the platform (or an earlier
+    // tenant) owns is the one refused, and it is left out rather than blocking the cluster.
+    const isTenant = (app: ApplicationModel) => this.tenants.has(refKey(app.ref));
+    const ordered = [...all.filter((x) => !isTenant(x.app)), ...all.filter((x) => isTenant(x.app))];
+    for (const { app, bundle } of ordered) {
+      const tenant = isTenant(app);
+      const mine: string[] = [];
+      let clash = false;
+      for (const id of objectIdentities(app, bundle.targetNamespace, cluster)) {
+        if (!id.kind || !id.name) continue;
+        const key = `${id.apiVersion}|${id.kind}|${id.namespace}|${id.name}`;
+        const first = seen.get(key);
+        if (!first) {
+          mine.push(key);
+          continue;
         }
+        clash = true;
+        this.report(
+          app.ref,
+          id.field,
+          `${id.kind} ${id.namespace ? `${id.namespace}/` : ''}${id.name} is also produced by KureApplication ${first.namespace}/${first.name}; one object can have one owner`,
+          Reason.Duplicate,
+        );
+      }
+      if (tenant && clash) {
+        this.leftOut.add(refKey(app.ref));
+        bundle.applications = bundle.applications.filter((a) => a !== app);
+      } else for (const key of mine) seen.set(key, app);
+    }
   }
 }
+
+// The lazy parts of the result live outside the Assembler, so that they keep alive only what they
+// use (closures created in run() would hold the whole Assembler and its maps).
+
+/**
+ * `c.problems` becomes a getter: the first read renders the cluster and checks every generated
+ * object against its kind's schema (only for a cluster that may be rendered); render() of the
+ * model runs the same check first when nobody read the problems.
+ */
+function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][]): void {
+  let done: Problem[] | undefined;
+  const finish = (): Problem[] => {
+    if (done) return done;
+    if (!isRenderable({ problems: own })) return (done = own);
+    let found: Problem[];
+    try {
+      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+    } catch {
+      // The renderer refused the model (a bug or an unchecked case): render() throws the same
+      // error where the caller expects render errors, so nothing is checked or cached here.
+      return (done = own);
+    }
+    output.push(found);
+    return (done = found.length === 0 ? own : sortProblems([...own, ...found]));
+  };
+  Object.defineProperty(c, 'problems', { enumerable: true, configurable: true, get: finish });
+  deferCheck(c.model, finish);
+}
+
+/** The result, whose `problems` (all of them) includes every cluster's output check. */
+function lazyResult(clusters: AssembledCluster[], sorted: Problem[], detached: ObjectRef[], orphans: Problem[], output: Problem[][]): AssembleResult {
+  let everything: Problem[] | undefined;
+  return {
+    clusters,
+    orphans,
+    detached,
+    get problems(): Problem[] {
+      if (everything) return everything;
+      for (const c of clusters) void c.problems;
+      return (everything = sortProblems([...sorted, ...output.flat()]));
+    },
+  };
+}
+
+/** A bundle's tenancy, impersonation and decryption settings, for the model. */
+function policyFields(b: KureBundle): Partial<BundleModel> {
+  const spec = b.spec;
+  const tenants = [...new Set(spec.allowedNamespaces ?? [])].filter((n) => n !== b.metadata.namespace).sort(cmp);
+  const clusterScoped = sortKinds(spec.tenancy?.allowedClusterScopedKinds ?? []);
+  return {
+    ...(tenants.length > 0 ? { tenants } : {}),
+    ...(tenants.length > 0 && clusterScoped.length > 0 ? { allowedClusterScopedKinds: clusterScoped } : {}),
+    ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
+    ...(spec.decryption ? { decryption: { provider: spec.decryption.provider, secretRef: spec.decryption.secretRef.name } } : {}),
+  };
+}
+
+/** The doors a bundle opens, for the policy rules. */
+function bundlePolicy(b: KureBundle): BundlePolicy {
+  const spec = b.spec;
+  return {
+    bundle: `KureBundle ${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+    ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}),
+    allowedKinds: spec.tenancy?.allowedKinds ?? [],
+    allowedClusterScopedKinds: spec.tenancy?.allowedClusterScopedKinds ?? [],
+    ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
+    decryption: spec.decryption !== undefined,
+  };
+}
+
+const sortKinds = (kinds: readonly GroupKind[]): GroupKind[] =>
+  [...new Map(kinds.map((k) => [`${k.group}/${k.kind}`, { group: k.group, kind: k.kind }])).entries()].sort(([a], [b]) => cmp(a, b)).map(([, k]) => k);
+
 
 /**
  * Maps in the model have sorted keys: the API server stores custom resources that way, so sorting
@@ -450,7 +591,7 @@ export function sortKeys<T>(value: T): T {
 
 const sortedSpecs = new WeakMap<object, ApplicationSpec>();
 
-function applicationModel(a: KureApplication): ApplicationModel {
+function applicationModel(a: KureApplication, tenantNamespace: string | undefined): ApplicationModel {
   let s = sortedSpecs.get(a.spec);
   if (!s) sortedSpecs.set(a.spec, (s = sortKeys(a.spec)));
   const content: ApplicationContent = s.manifests
@@ -458,5 +599,5 @@ function applicationModel(a: KureApplication): ApplicationModel {
     : s.helm
       ? { type: 'helm', helm: s.helm }
       : { type: 'workload', workload: s.workload ?? { image: '' } };
-  return { ref: refOf(a), name: a.metadata.name, namespace: a.metadata.namespace ?? '', content, spec: s };
+  return { ref: refOf(a), name: a.metadata.name, namespace: a.metadata.namespace ?? '', content, spec: s, ...(tenantNamespace ? { tenantNamespace } : {}) };
 }

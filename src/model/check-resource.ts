@@ -68,6 +68,8 @@ export function specProblems(r: KureResource): FieldProblem[] {
         const p = normalizeRepoPath(r.spec.path);
         if ('error' in p) fail('spec.path', p.error);
       }
+      if (r.spec.tenancy && !r.spec.allowedNamespaces?.length)
+        fail('spec.tenancy', 'tenancy applies to applications from other namespaces: set allowedNamespaces');
       break;
     case 'KureApplication': {
       const set = (['manifests', 'helm', 'workload'] as const).filter((f) => r.spec[f] !== undefined);
@@ -77,6 +79,9 @@ export function specProblems(r: KureResource): FieldProblem[] {
       const ports = r.spec.workload?.ports ?? [];
       const names = ports.map((p) => p.name).filter((n): n is string => n !== undefined);
       if (new Set(names).size !== names.length) fail('spec.workload.ports', 'port names must be unique');
+      r.spec.workload?.env?.forEach((e, i) => {
+        if (e.value !== undefined && e.valueFrom !== undefined) fail(`spec.workload.env[${i}]`, 'set at most one of value and valueFrom');
+      });
       if (r.spec.workload?.ingress && !r.spec.workload.service && ports.length === 0)
         fail('spec.workload.ingress', 'needs a service port or a container port to route to');
       break;

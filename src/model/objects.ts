@@ -35,7 +35,7 @@ export function objectIdentities(app: ApplicationModel, targetNamespace: string 
       });
     case 'workload': {
       const w = content.workload;
-      const id = (apiVersion: string, kind: string) => ({ apiVersion, kind, namespace: ns(''), name: app.name, field: 'spec.workload' });
+      const id = (apiVersion: string, kind: string) => ({ apiVersion, kind, namespace: ns(app.tenantNamespace ?? ''), name: app.name, field: 'spec.workload' });
       return [
         id('apps/v1', 'Deployment'),
         ...(w.service || w.ports?.length ? [id('v1', 'Service')] : []),

@@ -64,6 +64,14 @@ export interface BundleModel {
   external?: { node: string; source: NodeSource; path: string };
   /** Sorted by namespace, then name. Empty when `external` is set. */
   applications: ApplicationModel[];
+  /** Other namespaces whose applications the bundle admits (spec.allowedNamespaces), sorted; empty for most bundles. */
+  tenants?: string[];
+  /** Cluster-scoped kinds tenants may create (spec.tenancy.allowedClusterScopedKinds), sorted. */
+  allowedClusterScopedKinds?: { group: string; kind: string }[];
+  /** Service account the engine impersonates when it applies the bundle (spec.serviceAccountName). */
+  serviceAccountName?: string;
+  /** SOPS decryption of the bundle's content (spec.decryption; Flux only). */
+  decryption?: { provider: 'sops'; secretRef: string };
 }
 
 export type ApplicationContent =
@@ -77,6 +85,12 @@ export interface ApplicationModel {
   namespace: string;
   content: ApplicationContent;
   spec: ApplicationSpec;
+  /**
+   * Set for an application attached from another namespace to a bundle without targetNamespace:
+   * its own namespace, which Kure writes on the objects it generates for it (a tenant places
+   * objects only in the namespace its bundle grants, and without targetNamespace that is its own).
+   */
+  tenantNamespace?: string;
 }
 
 /** Rendered output: POSIX paths relative to the cluster's repository.path → file contents. Sorted keys. */
@@ -89,4 +103,10 @@ export interface Problem {
   message: string;
   /** Status reason for the controller (InvalidSpec, NotFound, DependencyCycle, NotAllowed, ...). */
   reason: string;
+  /**
+   * The object was left out of the model and the rest of its cluster still renders: an application
+   * attached without permission, or any problem of an application attached from another namespace
+   * (a tenant cannot block the platform). `kure render` still fails on it.
+   */
+  leftOut?: boolean;
 }

@@ -1,15 +1,18 @@
 // The bundle directories (`nodes/.../<bundle>/`): one file per application plus a kustomization.yaml
 // that lists them. Shared by both engines.
-import type { ApplicationModel, BundleModel, ClusterModel } from '../model/types.js';
+import type { ApplicationModel, BundleModel, ClusterModel, ObjectRef } from '../model/types.js';
 import { applicationObjects } from './apps/index.js';
 import { applicationFileNames, bundleDir } from './layout.js';
-import { assertUniqueIds, kustomization, objectId, toYaml } from './objects.js';
+import { assertUniqueIds, kustomization, objectId, toYaml, type Collect } from './objects.js';
 
 export interface RenderedFile {
   objects: Record<string, unknown>[];
   /** kustomize ids of `objects`, for the duplicate check. */
   ids: string[];
   text: string;
+  /** The KureApplication the file is rendered from, and the field of it each object comes from. */
+  owner: ObjectRef;
+  fields: string[];
 }
 
 export interface BundleDirectory {
@@ -30,14 +33,20 @@ const MAX_DIRECTORIES = 50_000;
 const clusterContexts = new WeakMap<ClusterModel, string>();
 
 function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: ClusterModel, context: string): RenderedFile {
-  const id = `${app.namespace}/${app.name}`;
+  const id = `${app.namespace}/${app.name}|${app.tenantNamespace ?? ''}`;
   const hit = applicationMemo.get(app.spec);
   if (hit?.context === context && hit.id === id) return hit.file;
   const objects = applicationObjects(app, bundle, cluster);
-  const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '' };
+  const field = app.content.type === 'manifests' ? undefined : `spec.${app.content.type}`;
+  const fields = objects.map((_, i) => field ?? manifestField(i));
+  const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '', owner: app.ref, fields };
   applicationMemo.set(app.spec, { context, id, file });
   return file;
 }
+
+/** `spec.manifests[i]`, one string per index for all files. */
+const manifestFields: string[] = [];
+const manifestField = (i: number): string => (manifestFields[i] ??= `spec.manifests[${i}]`);
 
 /** Everything a generator may read besides the application itself. */
 function generatorContext(bundle: BundleModel, cluster: ClusterModel): string {
@@ -108,7 +117,12 @@ export function writeBundleDirectory(
   tree: Map<string, string>,
   directory: BundleDirectory,
   extra: Record<string, unknown> = {},
+  collect?: Collect,
 ): void {
-  for (const [name, file] of directory.files) tree.set(`${directory.dir}/${name}`, file.text);
+  for (const [name, file] of directory.files) {
+    const path = `${directory.dir}/${name}`;
+    tree.set(path, file.text);
+    collect?.(path, file.objects, file.owner, file.fields);
+  }
   tree.set(`${directory.dir}/kustomization.yaml`, toYaml([kustomization([...directory.files.keys()], extra)]));
 }

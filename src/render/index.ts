@@ -1,23 +1,15 @@
 // render(model) → FileTree: the pure, deterministic renderer shared by the CLI, the controller and
 // the library. No I/O, no clocks, no randomness: the same model gives the same bytes.
 import type { ClusterModel, FileTree } from '../model/types.js';
-import { renderArgo } from './argocd/index.js';
-import { renderFlux } from './flux/index.js';
-import { cmp } from '../model/problems.js';
+import { checkedTree } from './check.js';
+import { renderTree } from './engines.js';
 
+/**
+ * A model from assemble() was checked against the kinds' schemas (check.ts) when its problems were
+ * read; its tree is reused here, so the check costs no second render.
+ */
 export function render(model: ClusterModel): FileTree {
-  const tree = new Map<string, string>();
-  switch (model.engine) {
-    case 'flux':
-      renderFlux(model, tree);
-      break;
-    case 'argocd':
-      renderArgo(model, tree);
-      break;
-    default:
-      throw new Error(`render: unknown engine ${JSON.stringify(model.engine as string)}`);
-  }
-  return new Map([...tree.entries()].sort(([a], [b]) => cmp(a, b)));
+  return checkedTree(model) ?? renderTree(model);
 }
 
 export { applicationObjects, GENERATORS, type Generator } from './apps/index.js';

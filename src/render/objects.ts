@@ -1,5 +1,6 @@
 // Shapes and small pure helpers shared by the engine renderers and the application generators.
 import { cmp } from '../model/problems.js';
+import type { ObjectRef } from '../model/types.js';
 
 export { toYaml } from './yaml.js';
 
@@ -20,6 +21,13 @@ export interface KubeObject {
   metadata: ObjectMeta;
   [key: string]: unknown;
 }
+
+/**
+ * Receives every generated Kubernetes object with its file (relative to repository.path), the Kure
+ * resource it comes from and the field of that resource (one per object, or one for all), so that
+ * the output can be checked against the kinds' schemas before anything is written.
+ */
+export type Collect = (file: string, objects: readonly Record<string, unknown>[], owner: ObjectRef, fields: readonly string[] | string) => void;
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kure' } as const;
 

@@ -81,7 +81,21 @@ describe('Kure CRDs', () => {
       }),
     ],
     ['a KureBundle', resource('KureBundle', 'web', edit(bundleSpec(), { dependsOn: [{ name: 'infra' }], targetNamespace: 'web' }))],
+    [
+      'a tenant KureBundle with its doors (issue 8)',
+      resource('KureBundle', 'team', edit(bundleSpec(), {
+        targetNamespace: 'team-a',
+        allowedNamespaces: ['team-a'],
+        serviceAccountName: 'team-a-deployer',
+        decryption: { provider: 'sops', secretRef: { name: 'sops-age' } },
+        tenancy: { allowedKinds: [{ group: 'cert-manager.io', kind: 'Certificate' }], allowedClusterScopedKinds: [{ group: '', kind: 'Namespace' }] },
+      })),
+    ],
     ['a workload KureApplication', resource('KureApplication', 'web', workloadAppSpec())],
+    [
+      'a workload with env from a Secret',
+      resource('KureApplication', 'env', edit(workloadAppSpec(), { workload: { env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db', key: 'pw' } } }] } })),
+    ],
     [
       'a Helm KureApplication',
       resource('KureApplication', 'podinfo', {
@@ -195,6 +209,17 @@ describe('Kure CRDs', () => {
       'a container port out of range',
       resource('KureApplication', 'a4', edit(workloadAppSpec(), { workload: { ports: [{ containerPort: 70000 }] } })),
       /spec\.workload\.ports\[0\]\.containerPort: Invalid value: 70000: spec\.workload\.ports\[0\]\.containerPort in body should be less than or equal to 65535/,
+    ],
+    [
+      'tenancy without allowedNamespaces',
+      resource('KureBundle', 'b5', edit(bundleSpec(), { tenancy: { allowedKinds: [{ group: 'cert-manager.io', kind: 'Certificate' }] } })),
+      /tenancy applies to applications from other namespaces: set allowedNamespaces/,
+    ],
+    ['a decryption provider other than sops', resource('KureBundle', 'b6', edit(bundleSpec(), { decryption: { provider: 'vault', secretRef: { name: 'k' } } })), /spec\.decryption\.provider: Unsupported value: "vault"/],
+    [
+      'an env var with value and valueFrom',
+      resource('KureApplication', 'a5', edit(workloadAppSpec(), { workload: { env: [{ name: 'A', value: 'x', valueFrom: { secretKeyRef: { name: 'db', key: 'a' } } }] } })),
+      /set at most one of value and valueFrom/,
     ],
     ['a bundle without nodeRef', resource('KureBundle', 'b3', edit(bundleSpec(), { nodeRef: null })), /spec\.nodeRef: Required value/],
     ['an unknown field', resource('KureBundle', 'b4', edit(bundleSpec(), { prunes: true })), /\.spec\.prunes: field not declared in schema/],

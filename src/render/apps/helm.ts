@@ -77,6 +77,8 @@ export function helmObjects(app: ApplicationModel, bundle: BundleModel, cluster:
       releaseName: name,
       targetNamespace: helm.namespace,
       install: helm.namespace === undefined ? undefined : { createNamespace: true },
+      // In the HelmRelease's namespace: flux.namespace, or the bundle's targetNamespace that moves it.
+      serviceAccountName: bundle.serviceAccountName,
       values: nonEmpty(helm.values),
     }),
   };

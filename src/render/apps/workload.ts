@@ -1,5 +1,6 @@
 // `workload`: Deployment + Service (when ports or service are given) + Ingress (when ingress is).
-// No namespace is set: the bundle's targetNamespace (Flux) or destination namespace (Argo CD) decides.
+// No namespace is set: the bundle's targetNamespace (Flux) or destination namespace (Argo CD) decides;
+// except for a tenant's workload in a bundle without targetNamespace, which goes to its own namespace.
 import type { ApplicationModel, BundleModel, ClusterModel } from '../../model/types.js';
 import { compact, MANAGED_BY, nonEmpty, type KubeObject } from '../objects.js';
 
@@ -11,12 +12,22 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
   const selector = { [NAME_LABEL]: app.name };
   const labels = () => ({ [NAME_LABEL]: app.name, ...MANAGED_BY });
   const ports = w.ports ?? [];
+  const metadata = () => compact({ name: app.name, namespace: app.tenantNamespace, labels: labels() });
 
   const container = compact({
     name: app.name,
     image: w.image,
     ports: ports.length > 0 ? ports.map((p) => compact({ name: p.name, containerPort: p.containerPort })) : undefined,
-    env: w.env !== undefined && w.env.length > 0 ? w.env.map((e) => compact({ name: e.name, value: e.value })) : undefined,
+    env:
+      w.env !== undefined && w.env.length > 0
+        ? w.env.map((e) =>
+            compact({
+              name: e.name,
+              value: e.value,
+              valueFrom: e.valueFrom && { secretKeyRef: compact({ name: e.valueFrom.secretKeyRef.name, key: e.valueFrom.secretKeyRef.key, optional: e.valueFrom.secretKeyRef.optional }) },
+            }),
+          )
+        : undefined,
     resources: nonEmpty(
       compact({ requests: nonEmpty(w.resources?.requests), limits: nonEmpty(w.resources?.limits) }),
     ),
@@ -31,7 +42,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: app.name, labels: labels() },
+      metadata: metadata(),
       spec: {
         replicas: w.replicas ?? 1,
         selector: { matchLabels: { ...selector } },
@@ -53,7 +64,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
   out.push({
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: app.name, labels: labels() },
+    metadata: metadata(),
     spec: {
       selector: { ...selector },
       ports: [compact({ name: first?.name, port, targetPort, protocol: 'TCP' })],
@@ -64,7 +75,7 @@ export function workloadObjects(app: ApplicationModel, _bundle: BundleModel, _cl
     out.push({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
-      metadata: { name: app.name, labels: labels() },
+      metadata: metadata(),
       spec: compact({
         ingressClassName: w.ingress.className,
         rules: [

@@ -5,7 +5,7 @@
 //   flux/kustomizations/<bundle>.yaml  one Kustomization per bundle
 //   flux-system/                       (bootstrap) gotk-sync.yaml + kustomization.yaml
 //   nodes/.../<bundle>/                bundle directories (see bundles.ts)
-import type { BundleModel, ClusterModel } from '../../model/types.js';
+import type { BundleModel, ClusterModel, ObjectRef } from '../../model/types.js';
 import { bundleDirectory, writeBundleDirectory } from '../bundles.js';
 import { allBundles, allNodes } from '../layout.js';
 import {
@@ -19,6 +19,7 @@ import {
   MANAGED_BY,
   nonEmpty,
   toYaml,
+  type Collect,
   type KubeObject,
 } from '../objects.js';
 import { fluxSource } from './sources.js';
@@ -44,6 +45,9 @@ export function fluxKustomization(bundle: BundleModel, cluster: ClusterModel, di
       sourceRef,
       dependsOn: bundle.dependsOn.length > 0 ? bundle.dependsOn.map((name) => ({ name })) : undefined,
       targetNamespace: bundle.targetNamespace,
+      // Flux impersonates it for the whole apply (multi-tenancy lockdown); it lives in flux.namespace.
+      serviceAccountName: bundle.serviceAccountName,
+      decryption: bundle.decryption === undefined ? undefined : { provider: bundle.decryption.provider, secretRef: { name: bundle.decryption.secretRef } },
       commonMetadata:
         meta === undefined
           ? undefined
@@ -87,18 +91,22 @@ export function gotkSync(cluster: ClusterModel): KubeObject[] {
   ];
 }
 
-export function renderFlux(cluster: ClusterModel, tree: Map<string, string>): void {
-  const fluxFiles = new Map<string, KubeObject>();
+export function renderFlux(cluster: ClusterModel, tree: Map<string, string>, collect?: Collect): void {
+  const fluxFiles = new Map<string, { object: KubeObject; owner: ObjectRef; field: string }>();
   for (const node of allNodes(cluster)) {
-    if (node.source !== undefined) fluxFiles.set(`sources/${node.name}.yaml`, fluxSource(node, node.source, cluster));
+    if (node.source !== undefined)
+      fluxFiles.set(`sources/${node.name}.yaml`, { object: fluxSource(node, node.source, cluster), owner: node.ref, field: 'spec.source' });
   }
   for (const bundle of allBundles(cluster)) {
     const directory = bundleDirectory(bundle, cluster);
-    if (bundle.external === undefined) writeBundleDirectory(tree, directory);
-    fluxFiles.set(`kustomizations/${bundle.name}.yaml`, fluxKustomization(bundle, cluster, directory.dir));
+    if (bundle.external === undefined) writeBundleDirectory(tree, directory, {}, collect);
+    fluxFiles.set(`kustomizations/${bundle.name}.yaml`, { object: fluxKustomization(bundle, cluster, directory.dir), owner: bundle.ref, field: 'spec' });
   }
-  const rootObjects: KubeObject[] = [...fluxFiles.values()];
-  for (const [file, object] of fluxFiles) tree.set(`flux/${file}`, toYaml([object]));
+  const rootObjects: KubeObject[] = [...fluxFiles.values()].map((f) => f.object);
+  for (const [file, { object, owner, field }] of fluxFiles) {
+    tree.set(`flux/${file}`, toYaml([object]));
+    collect?.(`flux/${file}`, [object], owner, field);
+  }
   tree.set('flux/kustomization.yaml', toYaml([kustomization([...fluxFiles.keys()])]));
 
   const root = ['flux'];
@@ -106,6 +114,7 @@ export function renderFlux(cluster: ClusterModel, tree: Map<string, string>): vo
     const sync = gotkSync(cluster);
     rootObjects.push(...sync);
     tree.set('flux-system/gotk-sync.yaml', toYaml(sync));
+    collect?.('flux-system/gotk-sync.yaml', sync, cluster.ref, 'spec.gitops.bootstrap');
     tree.set('flux-system/kustomization.yaml', toYaml([kustomization(['gotk-sync.yaml'])]));
     root.push('flux-system');
   }

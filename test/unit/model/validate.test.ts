@@ -215,7 +215,7 @@ spec: {gitops: {engine: flux}, repository: {url: https://git.example.com/dev.git
   it('rejects a cross-namespace attachment the bundle does not allow, and keeps the rest renderable', () => {
     const docs = [
       ...base,
-      bundle('shared', 'allowedNamespaces: [team-a]'),
+      bundle('shared', 'allowedNamespaces: [team-a], targetNamespace: team-a'),
       app('ok', `bundleRef: {name: shared, namespace: platform}, manifests: [${cm('ok')}]`, 'team-a'),
       app('sneaky', `bundleRef: {name: shared, namespace: platform}, manifests: [${cm('evil')}]`, 'team-b'),
     ];
