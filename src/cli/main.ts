@@ -1,8 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // The `kure` command: dispatches subcommands. Exit codes: 0 success, 1 invalid input, 2 usage error.
+// Each subcommand's modules are imported when it runs, so `kure version` loads nothing else,
+// render/validate/diff never load the controller (Kubernetes client, Git, HTTP server), and the
+// controller never loads the YAML reader.
+// The shebang caps V8's young generation at 16 MB a semi-space (the default grows it to 64 MB on a
+// large machine): peak RSS of kure render, 10,000 applications, 258 -> 164 MB for 4% more CPU.
+import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { parseArgs } from 'node:util';
-import { runDiff, runRender, runValidate, stdio, type Io } from './render.js';
-import { VERSION as KURE_VERSION } from './version.js';
+import { stdio, type Io } from './io.js';
 
 const USAGE = `kure — GitOps generator for Kubernetes (Flux and Argo CD)
 
@@ -16,6 +22,13 @@ Usage:
 PATH is a YAML file (multi-document), a directory (read recursively) or - for stdin. DIR defaults to '.'.
 Exit codes: 0 success, 1 invalid input (every problem is printed as "Kind namespace/name: field: message"
 and nothing is written), 2 usage error, 3 differences found (diff).`;
+
+/** render.ts, bundled into one module by `npm run build` (scripts/bundle-cli.ts) where that ran. */
+async function renderModule(): Promise<typeof import('./render.js')> {
+  const bundle = new URL('./render.bundle.js', import.meta.url); // only in dist/, after the build
+  if (existsSync(bundle)) return (await import(bundle.href)) as typeof import('./render.js');
+  return import('./render.js');
+}
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
@@ -44,8 +57,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.err(`kure ${command}: at least one -f PATH is required\n\n${USAGE}`);
         return 2;
       }
+      // The compiled code of what these import is cached on disk (Node's compile cache, in the OS
+      // temp directory), so later runs start faster; a cache that cannot be written is not used.
+      module.enableCompileCache?.();
       try {
-        if (command === 'render') return runRender(files, values.output, io);
+        const { runDiff, runRender, runValidate } = await renderModule();
+        if (command === 'render') return await runRender(files, values.output, io);
         if (command === 'validate') return runValidate(files, io);
         return runDiff(files, values.output, io);
       } catch (e) {
@@ -64,7 +81,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     case 'version':
     case '--version':
-      io.out(KURE_VERSION);
+      io.out((await import('./version.js')).VERSION);
       return 0;
     case undefined:
     case 'help':

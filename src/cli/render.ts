@@ -1,24 +1,14 @@
 // `kure render`, `kure validate` and `kure diff`: files in, validated model, rendered trees out.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble } from '../model/assemble.js';
 import { formatProblem } from '../model/problems.js';
 import type { FileTree } from '../model/types.js';
 import { render } from '../render/index.js';
 import { readResources } from './read.js';
+import type { Io } from './io.js';
 import { readTree, writeTree } from './write-tree.js';
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  stdin: () => string;
-}
-
-export const stdio: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-  stdin: () => readFileSync(0, 'utf8'),
-};
+export type { Io } from './io.js';
 
 export interface RenderedCluster {
   key: string;
@@ -41,11 +31,11 @@ export function renderInputs(files: string[], io: Io): RenderedCluster[] | undef
   return result.clusters.map((c) => ({ key: c.key, path: c.model.repository.path, tree: render(c.model) }));
 }
 
-export function runRender(files: string[], outDir: string, io: Io): number {
+export async function runRender(files: string[], outDir: string, io: Io): Promise<number> {
   const clusters = renderInputs(files, io);
   if (!clusters) return 1;
   for (const c of clusters) {
-    writeTree(join(outDir, ...c.path.split('/')), c.tree);
+    await writeTree(join(outDir, ...c.path.split('/')), c.tree);
     io.out(`${c.key}: wrote ${c.tree.size} files to ${join(outDir, c.path)}`);
   }
   return 0;

@@ -1,13 +1,27 @@
 // One cached, shallow, single-branch clone per repository URL and branch: a bare gitdir under the
-// sink's cache directory plus what we know about it in memory (the remote head we hold, and one
-// OwnedTree snapshot per owned path). All isomorphic-git calls share one `cache` object.
-import { createHash } from 'node:crypto';
+// sink's cache directory plus what we know about it in memory (the remote head we hold, one
+// OwnedTree snapshot per owned path, and the raw trees of this process's packs).
+//
+// What the cache holds is bounded: the sink never reads a blob it did not write, so a fetch asks
+// for the wanted commit only (depth 1) and, where the server can, without blobs (`filter
+// blob:none`); each pushed commit's objects are one small pack; and when packs pile up
+// (MAX_PACKS), they are replaced by one pack of the head commit and every tree it reaches — what a
+// fresh `git clone --depth 1 --filter=blob:none --bare` would hold.
+//
+// isomorphic-git (with one shared `cache` object) reads what this process did not fetch or write
+// itself (a cache left by an earlier process) and manages refs; fetching, indexing and writing
+// packs is pack.ts and smart-http.ts.
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { GitError } from './errors.js';
-import type { ObjectStore, OwnedTree, TreeEntry } from './tree.js';
+import { commitTree, decodeTree, encodeCommit, encodeTree, indexPack, objectId, PackWriter, type TreeEntry } from './pack.js';
+import { uploadPack, type RequestOptions } from './smart-http.js';
+import type { ObjectStore, OwnedTree } from './tree.js';
+
+/** Packs (one per pushed commit or fetch) before they are compacted into one. */
+export const MAX_PACKS = 50;
 
 export class CachedRepo {
   readonly gitdir: string;
@@ -16,8 +30,14 @@ export class CachedRepo {
   /** Snapshot of each owned path, as of some commit we pushed or fetched. */
   readonly owned = new Map<string, OwnedTree>();
   /** isomorphic-git's cache (parsed packfile indexes), shared by every call on this repository. */
-  private readonly cache: object = {};
+  private cache: object = {};
   private initialised = false;
+  /** Raw trees and commits of the packs this process fetched or wrote (pruned when compacting). */
+  private trees = new Map<string, Buffer>();
+  private commits = new Map<string, Buffer>();
+  /** Commits whose parents we do not hold (Git's `shallow` file). */
+  private shallow = new Set<string>();
+  private packs = 0;
 
   constructor(
     cacheDir: string,
@@ -29,14 +49,23 @@ export class CachedRepo {
     this.gitdir = path.join(cacheDir, `${readable}-${key}.git`);
   }
 
+  private get packDir(): string {
+    return path.join(this.gitdir, 'objects', 'pack');
+  }
+
   async init(): Promise<void> {
     if (this.initialised) return;
     await fs.promises.mkdir(this.gitdir, { recursive: true });
     if (!fs.existsSync(path.join(this.gitdir, 'HEAD'))) {
       await git.init({ fs, gitdir: this.gitdir, bare: true, defaultBranch: this.branch });
-      await git.addRemote({ fs, gitdir: this.gitdir, remote: 'origin', url: this.url, force: true });
     } else {
       // A clone left by an earlier process: start from the head it holds.
+      try {
+        const text = await fs.promises.readFile(path.join(this.gitdir, 'shallow'), 'utf8');
+        this.shallow = new Set(text.split('\n').filter((l) => /^[0-9a-f]{40}$/.test(l)));
+      } catch {
+        this.shallow = new Set();
+      }
       try {
         const oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: this.ref });
         if (await this.has(oid)) this.head = oid;
@@ -44,6 +73,8 @@ export class CachedRepo {
         this.head = undefined;
       }
     }
+    await fs.promises.mkdir(this.packDir, { recursive: true });
+    this.packs = (await fs.promises.readdir(this.packDir)).filter((f) => f.endsWith('.idx')).length;
     this.initialised = true;
   }
 
@@ -52,7 +83,10 @@ export class CachedRepo {
     this.head = undefined;
     this.owned.clear();
     this.initialised = false;
-    for (const k of Object.keys(this.cache)) delete (this.cache as Record<string, unknown>)[k];
+    this.cache = {};
+    this.trees = new Map();
+    this.commits = new Map();
+    this.shallow = new Set();
     await fs.promises.rm(this.gitdir, { recursive: true, force: true });
   }
 
@@ -62,6 +96,7 @@ export class CachedRepo {
 
   /** Do we hold this commit locally? */
   async has(oid: string): Promise<boolean> {
+    if (this.commits.has(oid)) return true;
     try {
       await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
       return true;
@@ -71,36 +106,74 @@ export class CachedRepo {
   }
 
   /**
-   * Fetch the branch's head commit and its objects. The local `refs/heads/<branch>` is what
-   * isomorphic-git offers the server as "have", so we keep it at the last commit we know.
+   * Fetch commit `want` (the branch's head) with its trees. Blobs are left out where the server
+   * allows a partial clone. The first fetch is shallow (depth 1: no history is needed). Later ones
+   * send the commit we hold as "have" and our shallow boundary, and no depth: a depth limit would
+   * cut the new commits off from the one we hold, so the server could not use it as a base and
+   * would send every tree again (2,043 objects instead of 1 after a foreign commit, measured);
+   * without one, only the commits since ours and their new trees travel.
    */
-  async fetch(headers: Record<string, string>): Promise<string | undefined> {
-    const haveHead = this.head !== undefined;
-    const res = await git.fetch({
-      fs,
+  async fetch(want: string, capabilities: Set<string>, http: RequestOptions): Promise<void> {
+    const res = await uploadPack(
+      this.url,
+      capabilities,
+      {
+        want,
+        haves: this.head !== undefined ? [this.head] : [],
+        shallow: [...this.shallow],
+        depth: this.head === undefined ? 1 : undefined,
+        filter: 'blob:none',
+      },
       http,
-      gitdir: this.gitdir,
-      remote: 'origin',
-      url: this.url,
-      ref: this.branch,
-      remoteRef: this.branch,
-      singleBranch: true,
-      // A first fetch is shallow (depth 1: no history is needed). Later ones are not: a depth
-      // limit would cut the new commits off from the head we hold, so the server could not use
-      // it as a base and would send the whole tree again; without one, only new objects travel.
-      depth: haveHead ? undefined : 1,
-      tags: false,
-      headers: { ...headers }, // isomorphic-git adds to the object it is given
-      cache: this.cache,
-    });
-    const head = res.fetchHead ?? undefined;
-    if (head) await this.setHead(head);
-    return head;
+    );
+    const indexed = indexPack(res.pack, { skipBlobs: true });
+    if (indexed.idx) {
+      if (indexed.count > 0) await this.savePack(res.pack, indexed.idx, indexed.sha, indexed.trees, indexed.commits);
+    } else {
+      // The server could not leave blobs out: keep only the trees and commits, in a pack of our own.
+      const writer = new PackWriter();
+      for (const raw of indexed.commits.values()) writer.add('commit', raw);
+      for (const raw of indexed.trees.values()) writer.add('tree', raw);
+      const own = writer.finish();
+      await this.savePack(own.pack, own.idx, own.sha, indexed.trees, indexed.commits);
+    }
+    for (const s of res.shallow) this.shallow.add(s);
+    for (const s of res.unshallow) this.shallow.delete(s);
+    if (!capabilities.has('shallow')) this.shallow.clear(); // the whole history came
+    await this.writeShallow();
+    if (!(await this.has(want))) throw new Error(`the server did not send commit ${want}`);
+    await this.setHead(want);
+  }
+
+  /** Store a pack and its index (index last: readers find packs by their index). */
+  private async savePack(pack: Buffer, idx: Buffer, sha: string, trees: Map<string, Buffer>, commits: Map<string, Buffer>): Promise<void> {
+    const base = path.join(this.packDir, `pack-${sha}`);
+    const tmp = `${base}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.promises.writeFile(`${tmp}.pack`, pack);
+    await fs.promises.rename(`${tmp}.pack`, `${base}.pack`);
+    await fs.promises.writeFile(`${tmp}.idx`, idx);
+    await fs.promises.rename(`${tmp}.idx`, `${base}.idx`);
+    for (const [oid, raw] of trees) this.trees.set(oid, raw);
+    for (const [oid, raw] of commits) this.commits.set(oid, raw);
+    this.packs++;
+  }
+
+  private async writeShallow(): Promise<void> {
+    const file = path.join(this.gitdir, 'shallow');
+    if (this.shallow.size === 0) await fs.promises.rm(file, { force: true });
+    else await fs.promises.writeFile(file, [...this.shallow].sort().map((s) => `${s}\n`).join(''));
   }
 
   async setHead(oid: string): Promise<void> {
     await git.writeRef({ fs, gitdir: this.gitdir, ref: this.ref, value: oid, force: true });
     this.head = oid;
+  }
+
+  private async commitTreeOf(oid: string): Promise<string> {
+    const raw = this.commits.get(oid);
+    if (raw) return commitTree(raw);
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return commit.tree;
   }
 
   /** The trees from the root of `commit` down to `components` (missing levels are empty), and the owned tree's id. */
@@ -110,8 +183,7 @@ export class CachedRepo {
       for (let i = 0; i < components.length; i++) levels.push([]);
       return { levels, ownedOid: undefined };
     }
-    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
-    let oid: string | undefined = c.tree;
+    let oid: string | undefined = await this.commitTreeOf(commit);
     for (let i = 0; i < components.length; i++) {
       const entries: TreeEntry[] = oid === undefined ? [] : await this.readTree(oid);
       levels.push(entries);
@@ -125,7 +197,12 @@ export class CachedRepo {
   }
 
   /** Replace the owned tree in the route and write the trees above it; returns the new root tree id. */
-  async writeRoute(levels: TreeEntry[][], components: string[], ownedOid: string | undefined): Promise<{ root: string; written: string[] }> {
+  async writeRoute(
+    levels: TreeEntry[][],
+    components: string[],
+    ownedOid: string | undefined,
+    store: ObjectStore,
+  ): Promise<{ root: string; written: string[] }> {
     const written: string[] = [];
     let child = ownedOid;
     for (let i = components.length - 1; i >= 0; i--) {
@@ -136,47 +213,125 @@ export class CachedRepo {
         child = undefined; // an empty directory vanishes
         continue;
       }
-      child = await this.store.writeTree(entries);
+      child = await store.writeTree(entries);
       written.push(child);
     }
     return { root: child!, written };
   }
 
-  async writeCommit(opts: {
-    tree: string;
-    parent: string | undefined;
-    message: string;
-    author: { name: string; email: string };
-    time: Date;
-  }): Promise<string> {
-    const who = { name: opts.author.name, email: opts.author.email, timestamp: Math.floor(opts.time.getTime() / 1000), timezoneOffset: 0 };
-    return git.writeCommit({
-      fs,
-      gitdir: this.gitdir,
-      commit: {
-        message: opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`,
-        tree: opts.tree,
-        parent: opts.parent ? [opts.parent] : [],
-        author: who,
-        committer: who,
-      },
-    });
-  }
-
-  /** A packfile holding exactly these objects. */
-  async pack(oids: string[]): Promise<Uint8Array> {
-    const { packfile } = await git.packObjects({ fs, gitdir: this.gitdir, oids, cache: this.cache, write: false });
-    return packfile!;
-  }
-
   async readTree(oid: string): Promise<TreeEntry[]> {
+    const raw = this.trees.get(oid);
+    if (raw) return decodeTree(raw);
     const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return tree as TreeEntry[];
   }
 
-  readonly store: ObjectStore = {
+  /** The raw content of a tree, checked against its id. */
+  private async rawTree(oid: string): Promise<Buffer> {
+    const known = this.trees.get(oid);
+    if (known) return known;
+    const { object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+    const raw = Buffer.from(object as Uint8Array);
+    if (objectId('tree', raw) !== oid) throw new Error(`tree ${oid} in the cache is corrupt`);
+    return raw;
+  }
+
+  private async rawCommit(oid: string): Promise<Buffer> {
+    const known = this.commits.get(oid);
+    if (known) return known;
+    const { object } = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+    return Buffer.from(object as Uint8Array);
+  }
+
+  /** The objects of one commit, written into one pack: see `save` and the push. */
+  newObjects(): ObjectBatch {
+    return new ObjectBatch(this);
+  }
+
+  /** Keep a batch whose commit the server accepted (its trees are the next sync's route). */
+  async save(batch: ObjectBatch): Promise<void> {
+    const { pack, idx, sha } = batch.finish();
+    await this.savePack(pack, idx, sha, batch.writer.trees, batch.writer.commits);
+  }
+
+  /** Compact when packs have piled up: see the top of this file. Returns whether it did. */
+  async compactIfNeeded(): Promise<boolean> {
+    if (this.packs <= MAX_PACKS || this.head === undefined) return false;
+    await this.compact();
+    return true;
+  }
+
+  /** Replace every pack and loose object by one pack of the head commit and every tree it reaches. */
+  async compact(): Promise<void> {
+    const head = this.head;
+    if (head === undefined) return;
+    const writer = new PackWriter();
+    const commit = await this.rawCommit(head);
+    writer.add('commit', commit);
+    const trees = new Map<string, Buffer>();
+    const queue = [commitTree(commit)];
+    while (queue.length > 0) {
+      const oid = queue.pop()!;
+      if (trees.has(oid)) continue;
+      const raw = await this.rawTree(oid);
+      trees.set(oid, raw);
+      writer.add('tree', raw);
+      for (const e of decodeTree(raw)) if (e.type === 'tree' && !trees.has(e.oid)) queue.push(e.oid);
+    }
+    const { pack, idx, sha } = writer.finish();
+    const keep = `pack-${sha}`;
+    const old = (await fs.promises.readdir(this.packDir)).filter((f) => !f.startsWith(`${keep}.`));
+    const commits = new Map([[head, commit]]);
+    this.trees = new Map();
+    this.commits = new Map();
+    this.packs = 0;
+    await this.savePack(pack, idx, sha, trees, commits);
+    // The new pack is in place: now the old ones, and loose objects an earlier version wrote.
+    for (const f of old.sort((a, b) => (a.endsWith('.idx') ? -1 : b.endsWith('.idx') ? 1 : 0))) {
+      await fs.promises.rm(path.join(this.packDir, f), { force: true });
+    }
+    for (const d of await fs.promises.readdir(path.join(this.gitdir, 'objects'))) {
+      if (/^[0-9a-f]{2}$/.test(d)) await fs.promises.rm(path.join(this.gitdir, 'objects', d), { recursive: true, force: true });
+    }
+    this.shallow = new Set([head]);
+    await this.writeShallow();
+    this.cache = {}; // isomorphic-git's parsed indexes of packs that are gone
+  }
+
+  /** Tree reads for OwnedTree (writes go through an ObjectBatch). */
+  readonly store: Pick<ObjectStore, 'readTree'> = {
     readTree: (oid) => this.readTree(oid),
-    writeBlob: (blob) => git.writeBlob({ fs, gitdir: this.gitdir, blob }),
-    writeTree: (tree) => git.writeTree({ fs, gitdir: this.gitdir, tree }),
   };
+}
+
+/** The objects written for one commit attempt; nothing reaches the disk until `CachedRepo.save`. */
+export class ObjectBatch implements ObjectStore {
+  readonly writer = new PackWriter();
+  private finished: { pack: Buffer; idx: Buffer; sha: string } | undefined;
+
+  constructor(private readonly repo: CachedRepo) {}
+
+  readTree(oid: string): Promise<TreeEntry[]> {
+    const raw = this.writer.trees.get(oid);
+    return raw ? Promise.resolve(decodeTree(raw)) : this.repo.readTree(oid);
+  }
+
+  writeBlob(content: Uint8Array): Promise<string> {
+    return Promise.resolve(this.writer.add('blob', Buffer.from(content.buffer, content.byteOffset, content.byteLength)));
+  }
+
+  writeTree(entries: TreeEntry[]): Promise<string> {
+    return Promise.resolve(this.writer.add('tree', encodeTree(entries)));
+  }
+
+  writeCommit(opts: { tree: string; parent: string | undefined; message: string; author: { name: string; email: string }; time: Date }): string {
+    const who = { name: opts.author.name, email: opts.author.email, timestamp: Math.floor(opts.time.getTime() / 1000) };
+    const message = opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`;
+    return this.writer.add('commit', encodeCommit({ tree: opts.tree, parents: opts.parent ? [opts.parent] : [], author: who, committer: who, message }));
+  }
+
+  /** The pack (and its index) of everything written; nothing may be written after. */
+  finish(): { pack: Buffer; idx: Buffer; sha: string } {
+    return (this.finished ??= this.writer.finish());
+  }
 }

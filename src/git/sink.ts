@@ -12,7 +12,7 @@ import { credentials, type Credentials, type GitAuth } from './auth.js';
 import { GitError, toGitError } from './errors.js';
 import { normaliseOwnedPath } from './paths.js';
 import { CachedRepo } from './repo.js';
-import { discoverRefs, isStaleRefReason, receivePack, ZERO_OID } from './smart-http.js';
+import { discoverRefs, isStaleRefReason, receivePack, StaleWantError, ZERO_OID } from './smart-http.js';
 import { OwnedTree } from './tree.js';
 
 export interface GitTarget {
@@ -125,12 +125,24 @@ export class GitSink {
         signal?.throwIfAborted();
         // 1. Where is the branch now? Fetch only when it moved to a commit we do not hold.
         const adv = await remote('read refs of', () => discoverRefs(creds.url, 'git-upload-pack', http));
-        let head = adv.refs.get(repo.ref);
+        const head = adv.refs.get(repo.ref);
         if (head !== undefined && head !== repo.head) {
           if (await repo.has(head)) await repo.setHead(head);
           else {
             log?.debug({ head }, 'fetching');
-            head = await remote('fetch from', () => repo.fetch(creds.headers));
+            const fetched = await remote('fetch from', () =>
+              repo.fetch(head, adv.capabilities, http).then(
+                () => true,
+                (err: unknown) => {
+                  if (err instanceof StaleWantError) return false; // the branch moved after discovery
+                  throw err;
+                },
+              ),
+            );
+            if (!fetched) {
+              lastReason = 'the branch moved while fetching';
+              continue;
+            }
           }
         }
         if (head === undefined) repo.head = undefined;
@@ -150,20 +162,23 @@ export class GitSink {
           log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
           return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt };
         }
-        const { tree: next, written } = await base.apply(plan, repo.store);
-        const route = await repo.writeRoute(levels, components, next.oid);
+        const batch = repo.newObjects();
+        const { tree: next } = await base.apply(plan, batch);
+        const route = await repo.writeRoute(levels, components, next.oid, batch);
         const text = typeof message === 'function' ? message(plan.changedPaths) : message;
         const time = new Date();
-        const commit = await repo.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
+        const commit = batch.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
 
-        // 4. Push exactly the new objects, as a compare-and-swap from `head`.
-        const pack = await repo.pack([...new Set([commit, ...route.written, ...written])]);
+        // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
+        const { pack } = batch.finish();
         const outcome = await remote('push to', () =>
           receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, http),
         );
         if (outcome.ok) {
+          await repo.save(batch);
           await repo.setHead(commit);
           repo.owned.set(owned, next);
+          if (await repo.compactIfNeeded()) log?.debug({ sha: commit }, 'compacted the cached clone');
           log?.info(
             { sha: commit, files: plan.changedPaths.length, attempt, ms: Math.round(performance.now() - started) },
             'pushed commit',

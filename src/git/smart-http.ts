@@ -1,8 +1,10 @@
-// The two small pieces of Git's smart-HTTP protocol the sink speaks itself: ref discovery
-// (`GET info/refs`) and a push (`POST git-receive-pack` with a pack of exactly the objects we wrote).
-// isomorphic-git's own push walks the whole tree of the new commit and of the merge base to find
-// what to send, which is far too slow for large repositories; we already know the answer.
-// Fetching objects (packfile indexing) is left to isomorphic-git.
+// The pieces of Git's smart-HTTP protocol (v0/v1, stateless) the sink speaks itself: ref discovery
+// (`GET info/refs`), a fetch (`POST git-upload-pack`) and a push (`POST git-receive-pack` with a
+// pack of exactly the objects we wrote). isomorphic-git's own push walks the whole tree of the new
+// commit and of the merge base to find what to send, far too slow for large repositories (we
+// already know the answer); its fetch cannot ask for a partial clone (`filter blob:none`: the sink
+// never reads a blob it did not write) and indexes the pack in JavaScript (seconds for 50,000
+// files), so the fetch is ours too and its pack is indexed with node:zlib (pack.ts).
 import { HttpStatusError } from './errors.js';
 
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -90,6 +92,91 @@ export async function discoverRefs(
     if (oid && name && oid !== ZERO_OID && !name.endsWith('^{}')) refs.set(name, oid);
   }
   return { refs, capabilities };
+}
+
+export interface FetchRequest {
+  want: string;
+  /** Commits we hold: the server leaves out what they reach. */
+  haves: string[];
+  /** Our shallow boundary (commits whose parents we lack), so the server does not assume them. */
+  shallow: string[];
+  /** Commits of history to send (1: the wanted commit only). Needs the server's `shallow` capability. */
+  depth?: number;
+  /** A partial clone filter (`blob:none`). Needs the server's `filter` capability. */
+  filter?: string;
+}
+
+export interface FetchResult {
+  pack: Buffer;
+  /** The server's new shallow boundary, and commits that are no longer shallow. */
+  shallow: string[];
+  unshallow: string[];
+}
+
+/** The server no longer advertises the commit we asked for (the branch moved meanwhile): discover again. */
+export class StaleWantError extends Error {}
+
+/** `POST <url>/git-upload-pack`: one stateless round (wants, haves, done) and the pack it answers with. */
+export async function uploadPack(url: string, capabilities: Set<string>, req: FetchRequest, opts: RequestOptions): Promise<FetchResult> {
+  const sideband = capabilities.has('side-band-64k') ? 'side-band-64k' : capabilities.has('side-band') ? 'side-band' : undefined;
+  const caps = [sideband, 'ofs-delta', 'no-progress', req.depth !== undefined || req.shallow.length > 0 ? 'shallow' : undefined, req.filter ? 'filter' : undefined]
+    .filter((c): c is string => c !== undefined && capabilities.has(c))
+    .concat('agent=git/kure');
+  const lines: Buffer[] = [pktLine(`want ${req.want} ${caps.join(' ')}\n`)];
+  if (capabilities.has('shallow')) {
+    for (const s of req.shallow) lines.push(pktLine(`shallow ${s}\n`));
+    if (req.depth !== undefined) lines.push(pktLine(`deepen ${req.depth}\n`));
+  }
+  if (req.filter && capabilities.has('filter')) lines.push(pktLine(`filter ${req.filter}\n`));
+  lines.push(Buffer.from('0000'));
+  for (const h of req.haves) lines.push(pktLine(`have ${h}\n`));
+  lines.push(pktLine('done\n'));
+
+  const res = await fetch(`${url}/git-upload-pack`, {
+    method: 'POST',
+    headers: {
+      ...opts.headers,
+      'Content-Type': 'application/x-git-upload-pack-request',
+      Accept: 'application/x-git-upload-pack-result',
+      'User-Agent': 'git/kure',
+    },
+    body: Buffer.concat(lines),
+    signal: requestSignal(opts),
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (!res.ok) throw httpError(res.status, body);
+
+  const shallow: string[] = [];
+  const unshallow: string[] = [];
+  const pack: Buffer[] = [];
+  let i = 0;
+  while (i < body.length) {
+    if (!sideband && body.toString('latin1', i, i + 4) === 'PACK') {
+      pack.push(body.subarray(i)); // without side-band the pack follows the last pkt-line as is
+      break;
+    }
+    const len = parseInt(body.toString('latin1', i, i + 4), 16);
+    if (Number.isNaN(len) || (len > 0 && len < 4) || i + Math.max(len, 4) > body.length) throw new Error('malformed answer from git-upload-pack');
+    const payload = body.subarray(i + 4, i + len);
+    i += Math.max(len, 4);
+    if (len === 0) continue;
+    const band = payload[0];
+    if (sideband && (band === 1 || band === 2 || band === 3)) {
+      if (band === 1) pack.push(payload.subarray(1));
+      else if (band === 3) throw new Error(`git-upload-pack: ${payload.subarray(1).toString('utf8').trim()}`);
+      continue;
+    }
+    const text = payload.toString('utf8').replace(/\n$/, '');
+    if (text.startsWith('shallow ')) shallow.push(text.slice(8));
+    else if (text.startsWith('unshallow ')) unshallow.push(text.slice(10));
+    else if (text.startsWith('ERR ')) {
+      if (/not our ref|not a valid object|want .* not valid/i.test(text)) throw new StaleWantError(text.slice(4));
+      throw new Error(`git-upload-pack: ${text.slice(4)}`);
+    }
+    // ACK/NAK: the negotiation's answer; nothing to do with it in a single round.
+  }
+  if (pack.length === 0) throw new Error('git-upload-pack sent no pack');
+  return { pack: Buffer.concat(pack), shallow, unshallow };
 }
 
 export interface PushOutcome {

@@ -75,7 +75,7 @@ export class OwnedTree {
   }
 
   /** Read the trees under `oid` (never blobs) into a snapshot. */
-  static async load(store: ObjectStore, oid: string | undefined): Promise<OwnedTree> {
+  static async load(store: Pick<ObjectStore, 'readTree'>, oid: string | undefined): Promise<OwnedTree> {
     const files = new Map<string, FileRecord>();
     const dirs = new Map<string, Map<string, TreeEntry>>();
     if (oid === undefined) return new OwnedTree(undefined, files, dirs);
