@@ -31,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -241,7 +242,7 @@ func run() int {
 		// for open watches (HTTP/1.1 watch clients never go idle) and the stop would hit our 30 s limit.
 		"--shutdown-send-retry-after=true",
 	}
-	args = append(args, extraArgs...)
+	args = append(withoutOverridden(args, extraArgs), extraArgs...)
 	command.SetArgs(args)
 
 	start := time.Now()
@@ -532,4 +533,22 @@ func waitReady(ctx context.Context, server string, p *pkiFiles, timeout time.Dur
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// withoutOverridden drops the default flags that an extra flag of the same name replaces: list flags
+// such as --disable-admission-plugins append when repeated, so an extra `--disable-admission-plugins=`
+// (a real node needs the ServiceAccount admission plugin) must replace the default, not add to it.
+func withoutOverridden(defaults, extra []string) []string {
+	name := func(arg string) string { n, _, _ := strings.Cut(arg, "="); return n }
+	overridden := map[string]bool{}
+	for _, a := range extra {
+		overridden[name(a)] = true
+	}
+	kept := make([]string, 0, len(defaults))
+	for _, a := range defaults {
+		if !overridden[name(a)] {
+			kept = append(kept, a)
+		}
+	}
+	return kept
 }

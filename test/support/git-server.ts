@@ -17,6 +17,8 @@ export interface GitServerOptions {
   password: string;
   /** Directory holding the bare repositories; a fresh temporary directory when absent. */
   root?: string;
+  /** Address to listen on and to put in url()/authUrl() (default 127.0.0.1; a host IP for Pods of a real node). */
+  host?: string;
 }
 
 export interface CreateRepoOptions {
@@ -33,9 +35,9 @@ export interface GitServer {
   /** Directory holding the bare repositories. */
   readonly root: string;
   readonly port: number;
-  /** `http://127.0.0.1:<port>/<name>.git` (no credentials in it). */
+  /** `http://<host>:<port>/<name>.git` (no credentials in it). */
   url(name: string): string;
-  /** `http://user:password@127.0.0.1:<port>/<name>.git`, for the git CLI. */
+  /** `http://user:password@<host>:<port>/<name>.git`, for the git CLI. */
   authUrl(name: string): string;
   /** The bare repository's directory. */
   gitdir(name: string): string;
@@ -125,6 +127,7 @@ export function seedCommit(
 export async function startGitServer(opts: GitServerOptions): Promise<GitServer> {
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kure-git-server-'));
   const ownsRoot = opts.root === undefined;
+  const host = opts.host ?? '127.0.0.1';
   const backend = path.join(gitCli(['--exec-path']).trim(), 'git-http-backend');
   const expected = 'Basic ' + Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
   let mode: DownMode | 'up' = 'up';
@@ -229,7 +232,7 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     });
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
+      s.listen(port, host, () => resolve());
     });
     port = (s.address() as AddressInfo).port;
     server = s;
@@ -245,7 +248,7 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   await listen();
 
   const gitdir = (name: string): string => path.join(root, name.endsWith('.git') ? name : `${name}.git`);
-  const base = (): string => `127.0.0.1:${port}`;
+  const base = (): string => `${host}:${port}`;
 
   return {
     root,
