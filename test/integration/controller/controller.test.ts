@@ -103,7 +103,7 @@ describe('kure controller', () => {
       expect(obj?.status?.observedGeneration).toBe(obj?.metadata.generation);
     }
     const prod = await getKure('KureCluster', ns.platform, 'production');
-    expect(prod?.status).toMatchObject({ lastCommit: { sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: expect.stringContaining('kure: render') } });
+    expect(prod?.status).toMatchObject({ lastCommit: { sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: expect.stringMatching(/^kure: update /) } });
     expect(prod?.metadata.finalizers).toContain('kure.dev/finalizer');
 
     // A resync with nothing new: no commit, no status write.
