@@ -8,6 +8,7 @@ import { KIND_NAMES } from '../api/kinds.js';
 import type { KureKind, KureResource } from '../api/schema.js';
 import { assemble, isRenderable } from '../model/assemble.js';
 import { fileOwners, render } from '../render/index.js';
+import { EngineNotifier } from './notify.js';
 import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } from './cache.js';
 import type { Pipeline, Sink } from './contracts.js';
 import { EventRecorder } from './events.js';
@@ -132,7 +133,8 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     maxSettleMs: o.maxSettleMs,
     onDepthChange: (d) => metrics.workqueueDepth.set(d),
   });
-  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock() });
+  const notifier = o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined;
+  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock(), notifier });
 
   const onKure = (type: EventType, obj: KureResource, old?: KureResource) => {
     cache.bump();

@@ -21,6 +21,7 @@ import {
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
 import { VERSION } from '../version.js';
 import type { EventRecorder } from './events.js';
+import { pokesAfterPush, type EngineNotifier } from './notify.js';
 import { FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
 import { decodeSecret, type KureWriter } from './kube.js';
 import { displayUrl, scrubString, type Logger } from './logger.js';
@@ -54,6 +55,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   metrics?: ControllerMetrics;
   repoLock?: RepoLock;
+  /** Asks the GitOps engine to reconcile now after a push (notify.ts); absent: it polls Git. */
+  notifier?: Pick<EngineNotifier, 'notify'>;
   /** Parallel status patches per reconcile (default 16). */
   statusConcurrency?: number;
   now?: () => Date;
@@ -241,6 +244,7 @@ export class Reconciler {
       extra.lastCommit = lastCommit;
       this.d.logger.info({ cluster: key, sha: sync.sha, files: sync.changedPaths.length, attempts: sync.attempts }, 'pushed commit');
       void this.d.events.record(asTarget(cluster), 'Normal', 'Committed', `Pushed ${sync.sha.slice(0, 12)} to ${where}: ${sync.changedPaths.length} file(s) changed`, 'Push');
+      await this.d.notifier?.notify(key, pokesAfterPush(ac.model, sync.changedPaths, this.now()));
     }
     await this.writeMembers(
       members,

@@ -143,6 +143,13 @@ describe('kure controller', () => {
     expect(changed.every((f) => f.startsWith('clusters/prod/') && f.includes('/web/'))).toBe(true);
     expect(lsTree(git, 'edit')).toEqual(tree);
     await waitReady('KureApplication', ns, 'one', { status: 'True', reason: 'Rendered' });
+    // Provenance, as `git log` reads it: the trailers name the application and its generation.
+    const gen = (await getKure('KureApplication', ns, 'one'))?.metadata.generation;
+    expect(gitCli(['--git-dir', git.gitdir('edit'), 'log', '-1', '--format=%s', 'main']).trim()).toBe(`kure: update ${ns}/prod: KureApplication ${ns}/one (1 file)`);
+    expect(gitCli(['--git-dir', git.gitdir('edit'), 'log', '-1', '--format=%(trailers:key=Kure-Cluster,valueonly)%(trailers:key=Kure-Changed,valueonly)', 'main']).trim().split('\n')).toEqual([
+      `${ns}/prod`,
+      `KureApplication ${ns}/one generation ${gen}`,
+    ]);
   });
 
   it('invalid input: precise conditions, nothing pushed; fixing it pushes', async () => {

@@ -97,6 +97,16 @@ describe('Reconciler', () => {
     expect(kube.statusWrites.slice(writes).map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['KureApplication/a', 'KureCluster/prod']);
   });
 
+  it('after a push (and only then) asks the engine to reconcile now', async () => {
+    const { cache, sink, events, kube } = setup();
+    const notified: { cluster: string; pokes: string[] }[] = [];
+    const notifier = { notify: async (cluster: string, pokes: readonly { plural: string; name: string }[]) => (notified.push({ cluster, pokes: pokes.map((p) => `${p.plural}/${p.name}`) }), pokes.length) };
+    const r = new Reconciler({ cache, kube, sink, events, notifier, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }) });
+    await r.reconcile(`${NS}/prod`);
+    await r.reconcile(`${NS}/prod`); // nothing new: no push, no poke
+    expect(notified).toEqual([{ cluster: `${NS}/prod`, pokes: ['gitrepositories/flux-system'] }]);
+  });
+
   it('credits the files of a deleted application to it, marked deleted', async () => {
     const { cache, sink, r } = setup();
     await r.reconcile(`${NS}/prod`);
