@@ -156,7 +156,8 @@ async function fluxSummary(): Promise<string> {
   for (const kind of ['GitRepository', 'Kustomization']) {
     for (const o of await listFlux(kc, kind, FLUX_NS).catch(() => [])) {
       const r = o.status?.conditions?.find((c) => c.type === 'Ready');
-      lines.push(`${kind} ${o.metadata.name}: ${r?.status} ${r?.reason}: ${r?.message} (applied ${o.status?.lastAppliedRevision ?? o.status?.artifact?.revision})`);
+      const handled = kind === 'GitRepository' ? ` requestedAt ${o.metadata.annotations?.[REQUESTED_AT]} handled ${(o.status as { lastHandledReconcileAt?: string } | undefined)?.lastHandledReconcileAt}` : '';
+      lines.push(`${kind} ${o.metadata.name}: ${r?.status} ${r?.reason}: ${r?.message} (applied ${o.status?.lastAppliedRevision ?? o.status?.artifact?.revision})${handled}`);
     }
   }
   return lines.join('\n') + `\n--- kustomize-controller:\n${flux?.kustomizeController.tail(15)}\n--- source-controller:\n${flux?.sourceController.tail(10)}`;
@@ -320,16 +321,22 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frontend-settings', namespace: 'web' } } satisfies KubeObject;
     expect(await getObject(kc, settings)).toBeDefined();
     await deleteKureOn(kc, 'KureApplication', NS.platform, 'frontend-settings');
+    const asked = Date.now();
     const push = await waitForPush(git!, REPO, firstSha);
-    // Kure asked Flux to look now: the annotation is Kure's, set after the push.
-    const source = await getFlux(kc, 'GitRepository', FLUX_NS, FLUX_NS);
-    expect(Date.parse(source?.metadata.annotations?.[REQUESTED_AT] ?? '')).toBeGreaterThanOrEqual(Date.now() - 120_000);
+    firstSha = push.sha;
+    // Kure asks Flux to look now, right after its push: the annotation is Kure's (the test never sets it).
+    await waitUntil(
+      'Kure to set reconcile.fluxcd.io/requestedAt on the GitRepository',
+      async () => Date.parse((await getFlux(kc, 'GitRepository', FLUX_NS, FLUX_NS))?.metadata.annotations?.[REQUESTED_AT] ?? '') >= asked - 1000,
+      30_000,
+      50,
+      () => 'no requestedAt newer than the change',
+    );
     await waitApplied(['web'], push.sha);
     expect(await getObject(kc, settings)).toBeUndefined();
     expect(await getObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBeDefined();
     const web = await getFlux(kc, 'Kustomization', FLUX_NS, 'web');
     expect(web?.status?.inventory?.entries?.some((e) => e.id.includes('frontend-settings'))).toBe(false);
-    firstSha = push.sha;
   }, 5 * 60_000);
 
   // Two series: a bundle without dependencies (Flux's own pickup), and `web`, the end of the chain
@@ -355,7 +362,9 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
       const t0 = performance.now();
       await applyOn(kc, kure('KureApplication', NS.platform, name, { bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { i: String(i) } }] }));
       const push = await waitForPush(git!, REPO, firstSha);
-      await waitUntil(`ConfigMap ${namespace}/${name} with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25, () => 'Flux did not apply the change');
+      await waitUntil(`ConfigMap ${namespace}/${name} with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25).catch(async (err: Error) => {
+        throw new Error(`${err.message}: Flux did not apply ${push.sha}\n${await fluxSummary()}`);
+      });
       const t1 = performance.now();
       changeToApplied.push(t1 - t0);
       pushToApplied.push(t1 - push.at);
