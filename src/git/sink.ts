@@ -182,7 +182,7 @@ export class GitSink {
         // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
         const { pack } = batch.finish();
         const outcome = await remote('push to', () =>
-          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, http),
+          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: adv.capabilities.has('side-band-64k') }),
         );
         if (outcome.ok) {
           await repo.save(batch);
@@ -197,7 +197,8 @@ export class GitSink {
         }
         const reason = outcome.reason ?? outcome.unpack;
         if (!isStaleRefReason(reason)) {
-          throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}`));
+          const said = outcome.messages ? `: the server said: ${serverText(outcome.messages)}` : '';
+          throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}${said}`));
         }
         lastReason = reason;
         log?.warn({ attempt, reason }, 'push rejected because the branch moved; fetching and retrying');
@@ -219,6 +220,21 @@ export class GitSink {
       ),
     );
   }
+}
+
+/**
+ * A server's message (hook output) as it may appear in a condition: `remote:` prefixes and control
+ * characters (terminal escapes) removed, lines joined, at most 500 characters. Credentials are
+ * scrubbed by the caller.
+ */
+function serverText(text: string): string {
+  const lines = text
+    .split(/\r?\n|\r/)
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .map((l) => l.replace(/^remote:\s?/, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, '').trim())
+    .filter(Boolean);
+  const joined = lines.join(' / ');
+  return joined.length > 500 ? `${joined.slice(0, 500)}…` : joined;
 }
 
 /** Changed paths where what Kure last pushed already was the desired content: someone else changed them. */

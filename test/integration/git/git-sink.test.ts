@@ -232,6 +232,24 @@ describe('GitSink', () => {
     expect(lines(git(gitdir, 'log', '--format=%s', 'main'))).not.toContain('never lands');
   });
 
+  it("a push declined by a pre-receive hook says the hook's text, with credentials and terminal escapes removed", async () => {
+    const { name, gitdir } = newRepo({ 'README.md': 'v1\n' });
+    // The hook echoes the pusher's password back (as a careless hook might) and colours its output.
+    const hook = path.join(gitdir, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, `#!/bin/sh\nprintf '\\033[31mGL-HOOK-ERR: main is protected\\033[0m\\n' >&2\necho "token ${PASS} may not push here" >&2\nexit 1\n`, { mode: 0o755 });
+    const sink = new GitSink({ cacheDir: path.join(tmp, 'cache') });
+    const err = await sink.sync(target(name), tree(base), 'kure 1').then(
+      () => undefined,
+      (e: unknown) => e as GitError,
+    );
+    expect(err).toBeInstanceOf(GitError);
+    expect(err!.kind).toBe('other');
+    expect(err!.message).toContain('was refused: pre-receive hook declined: the server said: GL-HOOK-ERR: main is protected / token');
+    expect(err!.message).not.toContain(PASS);
+    expect([...err!.message].filter((c) => c.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(commits(gitdir)).toBe(1);
+  });
+
   it('removes path in one commit, and is a no-op when it is absent', async () => {
     const { name, gitdir } = newRepo({ 'README.md': 'r\n', 'clusters/staging/a.yaml': 'a\n' });
     const sink = new GitSink({ cacheDir: path.join(tmp, 'cache') });
