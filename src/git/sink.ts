@@ -181,8 +181,8 @@ export class GitSink {
 
         // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
         const { pack } = batch.finish();
-        const outcome = await remote('push to', () =>
-          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: adv.capabilities.has('side-band-64k') }),
+        const outcome = await remote('push to', async () =>
+          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
         );
         if (outcome.ok) {
           await repo.save(batch);
@@ -220,6 +220,16 @@ export class GitSink {
       ),
     );
   }
+}
+
+/**
+ * Whether to ask git-receive-pack for side-band-64k (so hook output reaches us). The fetch side's
+ * advertisement says so, except for an empty repository, whose upload-pack advertises nothing: then
+ * the receive-pack advertisement is read (one request, on the first push only).
+ */
+async function pushSideband(uploadCaps: Set<string>, url: string, http: Parameters<typeof discoverRefs>[2]): Promise<boolean> {
+  if (uploadCaps.size > 0) return uploadCaps.has('side-band-64k');
+  return (await discoverRefs(url, 'git-receive-pack', http)).capabilities.has('side-band-64k');
 }
 
 /**
