@@ -59,7 +59,11 @@ maybe('deploy/kure (helm)', () => {
     ['every option on', EVERYTHING],
   ])('renders %s into objects the API server accepts (dry run, strict)', async (_name, values) => {
     const ns = await createTestNamespace('kt');
-    const objs = await helmTemplate({ namespace: ns, values, includeCrds: true });
+    // Watched namespaces get Roles: they must exist for the dry run, so use fresh ones.
+    const controller = (values as { controller?: { namespaces?: string[] } }).controller;
+    const watched = await Promise.all((controller?.namespaces ?? []).map(() => createTestNamespace('kw')));
+    const objs = await helmTemplate({ namespace: ns, values: watched.length ? { ...values, controller: { ...controller, namespaces: watched } } : values, includeCrds: true });
+    if (watched.length) expect(objs.filter((o) => o.kind === 'Role').map((o) => o.metadata?.namespace)).toEqual(expect.arrayContaining(watched));
     expect(objs.length).toBeGreaterThan(3);
     for (const o of objs) {
       try {
@@ -131,6 +135,59 @@ maybe('deploy/kure (helm)', () => {
     for (const crd of notKept) expect(crd.metadata?.annotations ?? {}).not.toHaveProperty('helm.sh/resource-policy');
     // The chart's crds/ are the generated ones (test/unit/controller/chart.test.ts checks byte equality).
     expect(files).toEqual(readdirSync(path.join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort());
+  });
+
+  it('grants the controller a ClusterRole without controller.namespaces, and only Roles in the listed namespaces with them', async () => {
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+    const rbacOf = (objs: KubeObject[]) =>
+      objs
+        .filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind ?? ''))
+        .map((o) => `${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name}`)
+        .sort();
+    const expectedRules: Rule[] = [
+      { apiGroups: ['kure.dev'], resources: ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications'], verbs: ['list', 'watch'] },
+      { apiGroups: ['kure.dev'], resources: ['kureclusters'], verbs: ['patch'] },
+      { apiGroups: ['kure.dev'], resources: ['kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status'], verbs: ['patch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ];
+    const sa = { kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' };
+
+    // All namespaces: one ClusterRole, bound cluster-wide; the Lease's Role in the release namespace.
+    const all = await helmTemplate({ namespace: 'kure-system' });
+    expect(rbacOf(all)).toEqual([
+      'ClusterRole -/kure',
+      'ClusterRoleBinding -/kure',
+      'Role kure-system/kure-leader-election',
+      'RoleBinding kure-system/kure-leader-election',
+    ]);
+    expect(one(all, 'ClusterRole').rules).toEqual(expectedRules);
+    expect(one(all, 'ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'kure' }, subjects: [sa] });
+
+    // Watched namespaces: a Role and a RoleBinding in each, the same rules, nothing cluster-scoped.
+    const some = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['platform', 'team-a'] } } });
+    expect(rbacOf(some)).toEqual([
+      'Role kure-system/kure-leader-election',
+      'Role platform/kure',
+      'Role team-a/kure',
+      'RoleBinding kure-system/kure-leader-election',
+      'RoleBinding platform/kure',
+      'RoleBinding team-a/kure',
+    ]);
+    for (const ns of ['platform', 'team-a']) {
+      const role = some.find((o) => o.kind === 'Role' && o.metadata?.namespace === ns) as KubeObject & { rules: Rule[] };
+      expect(role.rules).toEqual(expectedRules);
+      const binding = some.find((o) => o.kind === 'RoleBinding' && o.metadata?.namespace === ns);
+      expect(binding).toMatchObject({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kure' }, subjects: [sa] });
+    }
+    expect(some.filter((o) => !o.metadata?.namespace && o.kind !== 'CustomResourceDefinition').map((o) => o.kind)).toEqual([]);
+    expect(one(some, 'Deployment').spec.template.spec.containers[0].args).toContain('--namespaces=platform,team-a');
+
+    // The release namespace watched too: its two Roles side by side. No leader election: no Lease Role.
+    const own = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['kure-system'], leaderElect: false } } });
+    expect(rbacOf(own)).toEqual(['Role kure-system/kure', 'RoleBinding kure-system/kure']);
+    expect(rbacOf(await helmTemplate({ values: { rbac: { create: false }, controller: { namespaces: ['a'] } } }))).toEqual([]);
+    await expect(helmTemplate({ values: { controller: { namespaces: ['a', 'a'] } } })).rejects.toThrow(/controller\/namespaces/);
   });
 
   it('runs `kure controller` with the values as flags, the Git cache and /tmp on emptyDirs, non-root and read-only', async () => {
