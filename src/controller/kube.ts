@@ -12,11 +12,25 @@ import {
   setHeaderOptions,
   type EventsV1Event,
   type V1Lease,
+  type V1ObjectMeta,
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION, type KureKind, type KureResource } from '../api/schema.js';
 import { KINDS } from '../api/kinds.js';
 import type { ListResult, WatchFn } from './informers.js';
+
+/**
+ * The label that makes a Secret visible to Kure. The Secret informer lists and watches only Secrets
+ * labelled `kure.dev/credentials=true`, so no other Secret (another team's, a service account token)
+ * ever reaches Kure's memory.
+ */
+export const CREDENTIALS_LABEL = 'kure.dev/credentials';
+export const CREDENTIALS_SELECTOR = `${CREDENTIALS_LABEL}=true`;
+
+/** Whether a Secret's metadata carries kure.dev/credentials=true. */
+export function isCredentialsSecret(metadata: Pick<V1ObjectMeta, 'labels'> | undefined): boolean {
+  return metadata?.labels?.[CREDENTIALS_LABEL] === 'true';
+}
 
 export interface SecretData {
   /** Decoded values (from base64 `data`, or `stringData` if a fake supplies it). */
@@ -29,8 +43,14 @@ export interface KureWriter {
   patchStatus(kind: KureKind, namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
   /** Sets metadata.finalizers (optimistic: fails with 409 when resourceVersion moved). */
   setFinalizers(kind: KureKind, namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<void>;
-  /** Reads a Secret directly (cache miss); undefined when it does not exist. */
+  /** Reads a Secret directly (a labelled Secret whose data the cache dropped); undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /**
+   * Reads only a Secret's metadata (a GET as PartialObjectMetadata: the API server sends no data), to
+   * tell a Secret that does not exist from one that lacks the kure.dev/credentials label; undefined
+   * when it does not exist.
+   */
+  readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined>;
 }
 
 export interface EventWriter {
@@ -77,6 +97,9 @@ export function loadKubeConfig(kubeconfig?: string): KubeConfig {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+// The server-side metadata-only view (what controller-runtime's metadata client asks for); plain JSON as
+// the fallback of a server that does not offer it, of which only metadata is kept.
+const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json');
 
 export class KubeApi implements KureWriter, EventWriter, LeaseClient {
   readonly custom: CustomObjectsApi;
@@ -122,8 +145,9 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
     return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
-  async listSecrets(namespace?: string): Promise<ListResult<V1Secret>> {
-    const list = namespace ? await this.core.listNamespacedSecret({ namespace }) : await this.core.listSecretForAllNamespaces();
+  /** Lists the Secrets that match `labelSelector` (Kure's informer: CREDENTIALS_SELECTOR). */
+  async listSecrets(namespace: string | undefined, labelSelector: string): Promise<ListResult<V1Secret>> {
+    const list = namespace ? await this.core.listNamespacedSecret({ namespace, labelSelector }) : await this.core.listSecretForAllNamespaces({ labelSelector });
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
@@ -149,6 +173,11 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
 
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     return unlessNotFound(this.core.readNamespacedSecret({ namespace, name }));
+  }
+
+  async readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+    const partial = await unlessNotFound(this.core.readNamespacedSecret({ namespace, name }, metadataOnly));
+    return partial && { ...partial.metadata, namespace: partial.metadata?.namespace ?? namespace, name: partial.metadata?.name ?? name };
   }
 
   createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {

@@ -12,7 +12,7 @@ import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } fr
 import type { Pipeline, Sink } from './contracts.js';
 import { EventRecorder } from './events.js';
 import { Informer, Reflector, type EventType } from './informers.js';
-import { KubeApi, loadKubeConfig } from './kube.js';
+import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig } from './kube.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
@@ -82,6 +82,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     path: (ns?: string) => string,
     list: (ns?: string) => Promise<{ items: T[]; resourceVersion: string }>,
     transform?: (obj: T) => T,
+    labelSelector?: string,
   ) =>
     new Informer<T>(
       resource,
@@ -92,6 +93,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
             path: path(ns),
             list: () => list(ns),
             watch: api.watch,
+            labelSelector,
             watchTimeoutSeconds: o.watchTimeoutSeconds,
             logger,
             transform,
@@ -115,12 +117,14 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     ]),
   ) as KureInformers;
   const cacheRef: { current?: InformerCache } = {};
-  // Secrets: only those some KureCluster references keep their data in memory.
+  // Secrets: the API server sends only those labelled kure.dev/credentials=true (list and watch carry
+  // the selector), and of those only the ones some KureCluster references keep their data in memory.
   const secrets = reflectorsOf<V1Secret>(
     'secrets',
     (ns) => api.secretPath(ns),
-    (ns) => api.listSecrets(ns),
+    (ns) => api.listSecrets(ns, CREDENTIALS_SELECTOR),
     (s) => (cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ? s : { metadata: s.metadata }),
+    CREDENTIALS_SELECTOR,
   );
   const cache = new InformerCache(kure, secrets);
   cacheRef.current = cache;
