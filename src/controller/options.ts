@@ -204,7 +204,7 @@ export function helpText(): string {
     'Usage: kure controller [flags]',
     '',
     'Runs the Kure operator: watches KureCluster, KureNode, KureBundle and KureApplication',
-    'resources (and the Secrets clusters reference), renders every cluster and commits the',
+    'resources (and the labelled Secrets clusters reference), renders every cluster and commits the',
     "result to its Git repository/branch/path. Writes status conditions and Events.",
     '',
     'Flags (each can also be set through the environment variable shown; flags win):',
@@ -224,6 +224,7 @@ export function helpText(): string {
     '(informers synced and watching).',
     'Git credentials come from the Secret named by KureCluster spec.repository.secretRef',
     '(keys username+password, or token); they never appear in logs, events or status.',
+    'Only Secrets labelled kure.dev/credentials=true are listed, watched and used.',
     `Example: kure controller --kubeconfig ~/.kube/config --namespaces team-a,team-b --settle ${formatDuration(500)}`,
   );
   return lines.join('\n') + '\n';

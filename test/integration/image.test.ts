@@ -211,7 +211,7 @@ suite(`the image ${IMAGE} with the chart's rights`, () => {
       await apply({
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: 'fleet-git', namespace: ns },
+        metadata: { name: 'fleet-git', namespace: ns, labels: { 'kure.dev/credentials': 'true' } },
         stringData: { username: GIT_USER, password: GIT_PASSWORD },
       });
     for (const r of resources as KureResource[]) {
