@@ -176,8 +176,13 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
   }
 
   async readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
-    const partial = await unlessNotFound(this.core.readNamespacedSecret({ namespace, name }, metadataOnly));
+    const partial = await this.readSecretPartial(namespace, name);
     return partial && { ...partial.metadata, namespace: partial.metadata?.namespace ?? namespace, name: partial.metadata?.name ?? name };
+  }
+
+  /** The server's answer to a metadata-only GET (a PartialObjectMetadata: no data); undefined on 404. */
+  readSecretPartial(namespace: string, name: string): Promise<V1Secret | undefined> {
+    return unlessNotFound(this.core.readNamespacedSecret({ namespace, name }, metadataOnly));
   }
 
   createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {
