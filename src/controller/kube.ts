@@ -32,6 +32,17 @@ export function isCredentialsSecret(metadata: Pick<V1ObjectMeta, 'labels'> | und
   return metadata?.labels?.[CREDENTIALS_LABEL] === 'true';
 }
 
+/**
+ * What the Secret cache keeps of a (labelled) Secret: its identity, resourceVersion and labels, and its
+ * data only when `keepData` (some KureCluster references it). Annotations and managedFields are dropped:
+ * `kubectl apply` writes the whole Secret, data included, into kubectl.kubernetes.io/last-applied-configuration.
+ */
+export function secretForCache(secret: V1Secret, keepData: boolean): V1Secret {
+  const m = secret.metadata ?? {};
+  const metadata: V1ObjectMeta = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels };
+  return keepData ? { metadata, type: secret.type, data: secret.data } : { metadata };
+}
+
 export interface SecretData {
   /** Decoded values (from base64 `data`, or `stringData` if a fake supplies it). */
   [key: string]: string;
@@ -177,7 +188,8 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
 
   async readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
     const partial = await this.readSecretPartial(namespace, name);
-    return partial && { ...partial.metadata, namespace: partial.metadata?.namespace ?? namespace, name: partial.metadata?.name ?? name };
+    // Only what tells "unlabelled" apart: annotations may hold the data (last-applied-configuration).
+    return partial && secretForCache({ metadata: { namespace, name, ...partial.metadata } }, false).metadata;
   }
 
   /** The server's answer to a metadata-only GET (a PartialObjectMetadata: no data); undefined on 404. */

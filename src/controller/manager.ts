@@ -12,7 +12,7 @@ import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } fr
 import type { Pipeline, Sink } from './contracts.js';
 import { EventRecorder } from './events.js';
 import { Informer, Reflector, type EventType } from './informers.js';
-import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig } from './kube.js';
+import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig, secretForCache } from './kube.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
@@ -118,12 +118,13 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   ) as KureInformers;
   const cacheRef: { current?: InformerCache } = {};
   // Secrets: the API server sends only those labelled kure.dev/credentials=true (list and watch carry
-  // the selector), and of those only the ones some KureCluster references keep their data in memory.
+  // the selector); of those only the ones some KureCluster references keep their data in memory, and
+  // none keeps its annotations (kubectl's last-applied-configuration holds the data too).
   const secrets = reflectorsOf<V1Secret>(
     'secrets',
     (ns) => api.secretPath(ns),
     (ns) => api.listSecrets(ns, CREDENTIALS_SELECTOR),
-    (s) => (cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ? s : { metadata: s.metadata }),
+    (s) => secretForCache(s, cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ?? false),
     CREDENTIALS_SELECTOR,
   );
   const cache = new InformerCache(kure, secrets);

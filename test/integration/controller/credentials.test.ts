@@ -6,7 +6,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { KubeApi } from '../../../src/controller/kube.js';
 import type { Manager } from '../../../src/controller/manager.js';
 import type { GitServer } from '../../support/git-server.js';
-import { kubeRequest, loadTestKubeConfig } from '../../support/kube.js';
+import { kubeRequest, loadTestKubeConfig, serverSideApply } from '../../support/kube.js';
 import {
   applyAll,
   commitCount,
@@ -48,7 +48,18 @@ it('caches only labelled Secrets; an unlabelled secretRef is SecretNotLabelled u
   await createGitSecret(ns, 'git-auth', undefined, {});
   await createGitSecret(ns, 'team-db', { password: 'team-db-password' }, {});
   await createGitSecret(other, 'other-db', { password: 'other-db-password' }, { 'kure.dev/credentials': 'false' });
-  await createGitSecret(other, 'spare', { token: 'spare-token' });
+  // As `kubectl apply` leaves it: the whole Secret, data included, in an annotation.
+  await serverSideApply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: 'spare',
+      namespace: other,
+      labels: { 'kure.dev/credentials': 'true' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { token: 'spare-token' } }) },
+    },
+    stringData: { token: 'spare-token' },
+  });
   await applyAll([
     ...smallCluster(ns, git.url('credentials')),
     configMapApp(ns, 'a', 'web', { a: '1' }),
@@ -72,7 +83,8 @@ it('caches only labelled Secrets; an unlabelled secretRef is SecretNotLabelled u
 
   // Only the labelled Secret is in the cache, and without its data: no cluster references it.
   expect(cached()).toEqual([`${other}/spare`]);
-  expect(m.cache.secret(other, 'spare')?.data).toBeUndefined();
+  expect(m.cache.secret(other, 'spare')).toEqual({ metadata: expect.objectContaining({ name: 'spare', labels: { 'kure.dev/credentials': 'true' } }) });
+  expect(m.cache.secret(other, 'spare')?.metadata).not.toHaveProperty('annotations');
   const memory = JSON.stringify(m.cache.secrets!.list());
   for (const value of [GIT_PASSWORD, 'team-db-password', 'other-db-password', 'spare-token'].map((v) => [v, Buffer.from(v).toString('base64')]).flat()) {
     expect(memory).not.toContain(value);
