@@ -5,7 +5,7 @@ describe('credentials Secrets', () => {
   it('are the Secrets labelled kure.dev/credentials=true, and no others', () => {
     expect(CREDENTIALS_SELECTOR).toBe('kure.dev/credentials=true');
     expect(isCredentialsSecret({ labels: { 'kure.dev/credentials': 'true' } })).toBe(true);
-    for (const labels of [undefined, {}, { 'kure.dev/credentials': 'false' }, { 'kure.dev/credentials': 'True' }, { 'kure.dev/other': 'true' }]) {
+    for (const labels of [undefined, {}, { 'kure.dev/credentials': 'false' }, { 'kure.dev/credentials': 'True' }, { 'kure.dev/other': 'true' }] as (Record<string, string> | undefined)[]) {
       expect(isCredentialsSecret({ labels })).toBe(false);
     }
     expect(isCredentialsSecret(undefined)).toBe(false);
