@@ -83,10 +83,11 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     list: (ns?: string) => Promise<{ items: T[]; resourceVersion: string }>,
     transform?: (obj: T) => T,
     labelSelector?: string,
+    within: (string | undefined)[] = namespaces,
   ) =>
     new Informer<T>(
       resource,
-      namespaces.map(
+      within.map(
         (ns) =>
           new Reflector<T>({
             resource,
@@ -126,6 +127,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     (ns) => api.listSecrets(ns, CREDENTIALS_SELECTOR),
     (s) => secretForCache(s, cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ?? false),
     CREDENTIALS_SELECTOR,
+    o.credentialsNamespaces.length ? o.credentialsNamespaces : namespaces,
   );
   const cache = new InformerCache(kure, secrets);
   cacheRef.current = cache;
@@ -137,7 +139,17 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     maxSettleMs: o.maxSettleMs,
     onDepthChange: (d) => metrics.workqueueDepth.set(d),
   });
-  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock() });
+  const reconciler = new Reconciler({
+    cache,
+    kube: api,
+    sink,
+    pipeline,
+    events,
+    logger,
+    metrics,
+    repoLock: new RepoLock(),
+    credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : undefined,
+  });
 
   const onKure = (type: EventType, obj: KureResource, old?: KureResource) => {
     cache.bump();
@@ -281,7 +293,14 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const resyncTimer = setInterval(resyncAll, o.resyncPeriodMs);
   resyncTimer.unref?.();
   logger.info(
-    { identity: o.identity, namespaces: o.namespaces.length ? o.namespaces : 'all', leaderElect: o.leaderElect, settleMs: o.settleMs, concurrency: o.concurrency },
+    {
+      identity: o.identity,
+      namespaces: o.namespaces.length ? o.namespaces : 'all',
+      credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : 'watched',
+      leaderElect: o.leaderElect,
+      settleMs: o.settleMs,
+      concurrency: o.concurrency,
+    },
     'kure controller started',
   );
 

@@ -10,6 +10,11 @@ export interface ControllerOptions {
   kubeconfig?: string;
   /** Namespaces to watch; empty: all namespaces. */
   namespaces: string[];
+  /**
+   * Namespaces whose (labelled) Secrets Kure reads as Git credentials; empty: every watched namespace.
+   * A KureCluster elsewhere cannot use a secretRef (Ready=False, NotAllowed).
+   */
+  credentialsNamespaces: string[];
   /** host:port of the metrics/health server (":8080"); "0" disables it. */
   metricsAddr: string;
   leaderElect: boolean;
@@ -53,6 +58,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const FLAGS: FlagSpec[] = [
   { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string', key: 'kubeconfig', help: 'kubeconfig file to use', defaultText: 'in-cluster config, else ~/.kube/config' },
   { flag: 'namespaces', env: ['KURE_NAMESPACES'], kind: 'list', key: 'namespaces', help: 'comma-separated namespaces to watch', defaultText: 'all namespaces' },
+  { flag: 'credentials-namespaces', env: ['KURE_CREDENTIALS_NAMESPACES'], kind: 'list', key: 'credentialsNamespaces', help: 'comma-separated namespaces whose Secrets (labelled kure.dev/credentials=true) Kure reads; KureClusters elsewhere cannot use a secretRef', defaultText: 'every watched namespace' },
   { flag: 'metrics-addr', env: ['KURE_METRICS_ADDR'], kind: 'string', key: 'metricsAddr', help: 'address of /metrics, /healthz and /readyz ("0" disables)', defaultText: ':8080' },
   { flag: 'leader-elect', env: ['KURE_LEADER_ELECT'], kind: 'bool', key: 'leaderElect', help: 'elect a leader through a coordination.k8s.io/v1 Lease; only the leader pushes', defaultText: 'true' },
   { flag: 'leader-election-namespace', env: ['KURE_LEADER_ELECTION_NAMESPACE', 'POD_NAMESPACE'], kind: 'string', key: 'leaderElectionNamespace', help: 'namespace of the Lease', defaultText: 'the pod namespace ($POD_NAMESPACE or the service-account namespace file), else default' },
@@ -87,6 +93,7 @@ export function defaultOptions(sources: OptionSources = {}): ControllerOptions {
   const suffix = sources.randomSuffix?.() ?? Math.random().toString(36).slice(2, 8);
   return {
     namespaces: [],
+    credentialsNamespaces: [],
     metricsAddr: ':8080',
     leaderElect: true,
     leaderElectionNamespace: (sources.readNamespaceFile ?? defaultNamespaceFile)() ?? 'default',
@@ -186,6 +193,8 @@ export function parseOptions(argv: readonly string[], sources: OptionSources = {
   const result = options as unknown as ControllerOptions;
   if (result.maxSettleMs < result.settleMs) result.maxSettleMs = result.settleMs;
   if (result.metricsAddr !== '0') parseListenAddress(result.metricsAddr);
+  const unwatched = result.namespaces.length ? result.credentialsNamespaces.filter((ns) => !result.namespaces.includes(ns)) : [];
+  if (unwatched.length) throw new UsageError(`--credentials-namespaces: ${unwatched.join(', ')} not in --namespaces (${result.namespaces.join(', ')}): Kure would see no KureCluster there`);
   return { help: false, options: result };
 }
 

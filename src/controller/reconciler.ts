@@ -51,6 +51,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   metrics?: ControllerMetrics;
   repoLock?: RepoLock;
+  /** Namespaces whose Secrets may be read as credentials (--credentials-namespaces); undefined: every watched one. */
+  credentialsNamespaces?: readonly string[];
   /** Parallel status patches per reconcile (default 16). */
   statusConcurrency?: number;
   now?: () => Date;
@@ -391,6 +393,14 @@ export class Reconciler {
    */
   private async credentials(namespace: string, name: string): Promise<GitAuth | { problem: string; reason: string }> {
     const where = `Secret ${namespace}/${name} (spec.repository.secretRef)`;
+    const allowed = this.d.credentialsNamespaces;
+    if (allowed && !allowed.includes(namespace)) {
+      // Kure has no right to read Secrets here (the chart grants them only in these namespaces).
+      return {
+        problem: `${where}: Kure reads credentials only in namespace${allowed.length === 1 ? '' : 's'} ${allowed.join(', ')} (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add ${namespace}`,
+        reason: Reason.NotAllowed,
+      };
+    }
     const notFound = { problem: `${where} not found`, reason: Reason.NotFound };
     const unlabelled = {
       problem: `${where} is not labelled ${CREDENTIALS_SELECTOR}; Kure only reads labelled Secrets: kubectl -n ${namespace} label secret ${name} ${CREDENTIALS_SELECTOR}`,

@@ -203,6 +203,27 @@ describe('Reconciler', () => {
     expect(sink.commits).toHaveLength(2);
   });
 
+  it('with credentialsNamespaces, a secretRef outside them is NotAllowed and no Secret is read; inside, it is used', async () => {
+    const cache = new FakeCache();
+    const kube = new FakeKube(cache);
+    const sink = new FakeSink();
+    const deps = { cache, kube, sink, events: new FakeEvents(), pipeline: { assemble, isRenderable, render }, logger: pino({ level: 'silent' }) };
+    cache.putSecret(NS, 'git', { token: 't0k3n' });
+    cache.put(cluster(), node('apps'), bundle('web'), app('a'));
+    const outside = new Reconciler({ ...deps, credentialsNamespaces: ['ops', 'infra'] });
+    expect((await outside.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({
+      status: 'False',
+      reason: 'NotAllowed',
+      message:
+        'Secret platform/git (spec.repository.secretRef): Kure reads credentials only in namespaces ops, infra (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add platform',
+    });
+    expect(kube.secretReads).toEqual([]);
+    expect(sink.commits).toHaveLength(0);
+    expect((await new Reconciler({ ...deps, credentialsNamespaces: [NS] }).reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(sink.commits[0]!.target.auth).toEqual({ token: 't0k3n' });
+  });
+
   it('deletion with deletionPolicy Delete removes the path in one commit, then drops the finalizer', async () => {
     const { cache, kube, sink, r } = setup();
     cache.put(cluster({ deletionPolicy: 'Delete' }));
