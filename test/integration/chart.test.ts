@@ -144,13 +144,14 @@ maybe('deploy/kure (helm)', () => {
         .filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind ?? ''))
         .map((o) => `${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name}`)
         .sort();
-    const expectedRules: Rule[] = [
+    const objectRules: Rule[] = [
       { apiGroups: ['kure.dev'], resources: ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications'], verbs: ['list', 'watch'] },
       { apiGroups: ['kure.dev'], resources: ['kureclusters'], verbs: ['patch'] },
       { apiGroups: ['kure.dev'], resources: ['kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status'], verbs: ['patch'] },
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     ];
+    const secretRules: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }];
+    const expectedRules = [...objectRules, ...secretRules];
     const sa = { kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' };
 
     // All namespaces: one ClusterRole, bound cluster-wide; the Lease's Role in the release namespace.
@@ -188,6 +189,33 @@ maybe('deploy/kure (helm)', () => {
     expect(rbacOf(own)).toEqual(['Role kure-system/kure', 'RoleBinding kure-system/kure']);
     expect(rbacOf(await helmTemplate({ values: { rbac: { create: false }, controller: { namespaces: ['a'] } } }))).toEqual([]);
     await expect(helmTemplate({ values: { controller: { namespaces: ['a', 'a'] } } })).rejects.toThrow(/controller\/namespaces/);
+  });
+
+  it('grants the Secret rules only in controller.credentialsNamespaces, in either mode', async () => {
+    const rulesOf = (objs: KubeObject[], kind: string, ns?: string) =>
+      (objs.find((o) => o.kind === kind && o.metadata?.namespace === ns && !o.metadata?.name?.endsWith('-leader-election')) as (KubeObject & { rules: { resources: string[] }[] }) | undefined)?.rules.flatMap((r) => r.resources);
+    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events'];
+
+    // All namespaces watched: a ClusterRole without Secrets, and a Role for Secrets in each credentials namespace.
+    const all = await helmTemplate({ namespace: 'kure-system', values: { controller: { credentialsNamespaces: ['platform', 'platform-staging'] } } });
+    expect(rulesOf(all, 'ClusterRole')).toEqual(objectResources);
+    for (const ns of ['platform', 'platform-staging']) {
+      const role = all.find((o) => o.kind === 'Role' && o.metadata?.namespace === ns);
+      expect(role?.metadata?.name).toBe('kure-credentials');
+      expect(rulesOf(all, 'Role', ns)).toEqual(['secrets']);
+      expect(all.find((o) => o.kind === 'RoleBinding' && o.metadata?.namespace === ns)).toMatchObject({ roleRef: { kind: 'Role', name: 'kure-credentials' }, subjects: [{ kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' }] });
+    }
+    expect(one(all, 'Deployment').spec.template.spec.containers[0].args).toContain('--credentials-namespaces=platform,platform-staging');
+
+    // Watched namespaces: Secrets only in the Roles of the credentials namespaces.
+    const some = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['platform', 'team-a'], credentialsNamespaces: ['platform'] } } });
+    expect(rulesOf(some, 'Role', 'platform')).toEqual([...objectResources, 'secrets']);
+    expect(rulesOf(some, 'Role', 'team-a')).toEqual(objectResources);
+    expect(byKind(some, 'ClusterRole')).toHaveLength(0);
+    await expect(helmTemplate({ values: { controller: { namespaces: ['platform'], credentialsNamespaces: ['ops'] } } })).rejects.toThrow(
+      /controller.credentialsNamespaces: ops is not in controller.namespaces/,
+    );
+    expect(one(await helmTemplate(), 'Deployment').spec.template.spec.containers[0].args.join(' ')).not.toContain('--credentials-namespaces');
   });
 
   it('runs `kure controller` with the values as flags, the Git cache and /tmp on emptyDirs, non-root and read-only', async () => {

@@ -2,7 +2,8 @@
 // server: `helm template` renders the ServiceAccount, the Roles and RoleBindings (and no ClusterRole);
 // the controller runs in-process as that ServiceAccount (a TokenRequest token, no impersonation), syncs
 // its informers, pushes a cluster with a labelled Secret, reports an unlabelled one, and holds its Lease;
-// the same token can read no Secret outside the watched namespaces.
+// the same token can read no Secret outside the watched namespaces. With controller.credentialsNamespaces
+// it cannot read the tenant namespace's Secrets either, and a cluster there is NotAllowed a secretRef.
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Manager } from '../../../src/controller/manager.js';
 import { CONTAINERS_REQUIRED } from '../../support/container-engine.js';
@@ -29,7 +30,7 @@ const maybe = helmBin || CONTAINERS_REQUIRED ? describe : describe.skip;
 
 maybe("the controller with the chart's namespaced Roles only", () => {
   let git: GitServer;
-  let manager: Manager | undefined;
+  const managers: Manager[] = [];
 
   beforeAll(async () => {
     if (!helmBin) throw new Error('helm not found: CI must build it (scripts/build-helm.sh)');
@@ -37,8 +38,11 @@ maybe("the controller with the chart's namespaced Roles only", () => {
     git = await startGit();
   });
 
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((m) => m.stop()));
+  });
+
   afterAll(async () => {
-    await manager?.stop();
     await git?.stop();
   });
 
@@ -60,13 +64,17 @@ maybe("the controller with the chart's namespaced Roles only", () => {
     return kc;
   }
 
-  it('reconciles with Roles in its namespaces only, and its token reads no Secret elsewhere', async () => {
+  it.each([
+    ['controller.namespaces', false],
+    ['controller.namespaces and controller.credentialsNamespaces', true],
+  ])('reconciles with Roles in its namespaces only (%s), and its token reads no Secret elsewhere', async (_name, credentialsOnlyInPlatform) => {
     const release = await newNamespace('krel');
     const platform = await newNamespace('kplat');
     const team = await newNamespace('kteam');
     const outside = await newNamespace('kout');
 
-    const rendered = await helmTemplate({ namespace: release, values: { controller: { namespaces: [platform, team] } } });
+    const controller = { namespaces: [platform, team], ...(credentialsOnlyInPlatform ? { credentialsNamespaces: [platform] } : {}) };
+    const rendered = await helmTemplate({ namespace: release, values: { controller } });
     expect(rendered.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
     const rbac = rendered.filter((o) => !isHook(o) && ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind ?? ''));
     expect(rbac.map((o) => `${o.kind} ${o.metadata?.namespace}`).sort()).toEqual(
@@ -89,19 +97,24 @@ maybe("the controller with the chart's namespaced Roles only", () => {
     expect(await denied(`/api/v1/namespaces/${outside}/secrets`)).toBe(403);
     expect(await denied('/api/v1/secrets')).toBe(403);
     expect(await denied('/apis/kure.dev/v1alpha1/kureclusters')).toBe(403);
+    // With credentialsNamespaces, not even the tenant namespace's Secrets.
+    await createGitSecret(team, 'team-db', { password: 'x' });
+    expect(await denied(`/api/v1/namespaces/${team}/secrets/team-db`)).toBe(credentialsOnlyInPlatform ? 403 : undefined);
 
     // A cluster with a labelled Secret, one with an unlabelled Secret.
-    git.createRepo('namespaced');
+    const repo = `namespaced-${credentialsOnlyInPlatform ? 'creds' : 'plain'}`;
+    git.createRepo(repo);
     await createGitSecret(platform, 'git-auth');
     await createGitSecret(team, 'git-auth', undefined, {});
     await applyAll([
-      ...smallCluster(platform, git.url('namespaced')),
+      ...smallCluster(platform, git.url(repo)),
       configMapApp(platform, 'a', 'web', { a: '1' }),
-      ...smallCluster(team, git.url('namespaced'), { name: 'team', path: 'clusters/team' }),
+      ...smallCluster(team, git.url(repo), { name: 'team', path: 'clusters/team' }),
     ]);
 
-    manager = await startTestManager([platform, team], {
+    const m = await startTestManager([platform, team], {
       kubeConfig: kc,
+      credentialsNamespaces: controller.credentialsNamespaces,
       leaderElect: true,
       leaderElectionNamespace: release,
       leaderElectionId: 'kure-rbac-test',
@@ -109,16 +122,17 @@ maybe("the controller with the chart's namespaced Roles only", () => {
       renewDeadlineMs: 3000,
       retryPeriodMs: 500,
     });
-    const m = manager;
+    managers.push(m);
     await waitFor('leadership', () => m.isLeader());
     await waitReady('KureCluster', platform, 'prod', { status: 'True', reason: 'Rendered' }, 60_000);
     await waitReady('KureApplication', platform, 'a', { status: 'True', reason: 'Rendered' });
-    expect(commitCount(git, 'namespaced')).toBe(1);
-    await waitReady('KureCluster', team, 'team', { status: 'False', reason: 'SecretNotLabelled' });
+    expect(commitCount(git, repo)).toBe(1);
+    const reason = credentialsOnlyInPlatform ? 'NotAllowed' : 'SecretNotLabelled';
+    await waitReady('KureCluster', team, 'team', { status: 'False', reason });
     expect(m.ready()).toBe(true);
     expect(m.cache.secrets!.list().map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)).toEqual([`${platform}/git-auth`]);
     // The Warning Events were written with the Role's rights.
     const { body: events } = await kubeRequest<{ items: { reason: string }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${team}/events`);
-    expect(events.items.map((e) => e.reason)).toContain('SecretNotLabelled');
+    expect(events.items.map((e) => e.reason)).toContain(reason);
   }, 120_000);
 });
