@@ -1,7 +1,8 @@
 // Least privilege on Secrets, on the real API server: the controller lists and watches only Secrets
 // labelled kure.dev/credentials=true, so an unlabelled Secret (the cluster's own, or anyone else's)
 // never reaches its cache; a KureCluster naming an unlabelled Secret gets Ready=False/SecretNotLabelled,
-// told from an absent one by a metadata-only GET, and labelling the Secret reconciles it at once.
+// told from an absent one by a metadata-only GET, and labelling the Secret reconciles it at once; with
+// credentialsNamespaces, Secrets are watched only there.
 import type { V1Secret } from '@kubernetes/client-node';
 import { KubeApi } from '../../../src/controller/kube.js';
 import type { Manager } from '../../../src/controller/manager.js';
@@ -115,4 +116,28 @@ it('reads a Secret by name as PartialObjectMetadata: the API server sends labels
   expect(JSON.stringify(partial)).not.toContain(Buffer.from('plain-password').toString('base64'));
   expect(await api.readSecretMetadata(ns, 'plain')).toMatchObject({ namespace: ns, name: 'plain', labels: { team: 'a' } });
   expect(await api.readSecretMetadata(ns, 'nothing-here')).toBeUndefined();
+});
+
+it('with credentialsNamespaces, watches Secrets only there; a secretRef elsewhere is NotAllowed', async () => {
+  const platform = await newNamespace('kcred-plat');
+  const team = await newNamespace('kcred-team');
+  git.createRepo('credentials-ns');
+  await createGitSecret(platform, 'git-auth');
+  await createGitSecret(team, 'git-auth'); // labelled, but not in a credentials namespace
+  await applyAll([
+    ...smallCluster(platform, git.url('credentials-ns')),
+    ...smallCluster(team, git.url('credentials-ns'), { name: 'team', path: 'clusters/team' }),
+  ]);
+  const m = await startTestManager([platform, team], { credentialsNamespaces: [platform] });
+  try {
+    await waitReady('KureCluster', platform, 'prod', { status: 'True', reason: 'Rendered' });
+    const refused = await waitReady('KureCluster', team, 'team', { status: 'False', reason: 'NotAllowed' });
+    expect(refused.message).toBe(
+      `Secret ${team}/git-auth (spec.repository.secretRef): Kure reads credentials only in namespace ${platform} (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add ${team}`,
+    );
+    expect(m.cache.secrets!.list().map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)).toEqual([`${platform}/git-auth`]);
+    expect(m.cache.secrets!.reflectors).toHaveLength(1);
+  } finally {
+    await m.stop();
+  }
 });
