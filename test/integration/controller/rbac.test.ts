@@ -5,6 +5,7 @@
 // the same token can read no Secret outside the watched namespaces. With controller.credentialsNamespaces
 // it cannot read the tenant namespace's Secrets either, and a cluster there is NotAllowed a secretRef.
 import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import type { Manager } from '../../../src/controller/manager.js';
 import { CONTAINERS_REQUIRED } from '../../support/container-engine.js';
 import type { GitServer } from '../../support/git-server.js';
@@ -98,7 +99,7 @@ maybe("the controller with the chart's namespaced Roles only", () => {
     expect(await denied('/api/v1/secrets')).toBe(403);
     expect(await denied('/apis/kure.dev/v1alpha1/kureclusters')).toBe(403);
     // With credentialsNamespaces, not even the tenant namespace's Secrets.
-    await createGitSecret(team, 'team-db', { password: 'x' });
+    await createGitSecret(team, 'team-db', { password: 'x' }, {});
     expect(await denied(`/api/v1/namespaces/${team}/secrets/team-db`)).toBe(credentialsOnlyInPlatform ? 403 : undefined);
 
     // A cluster with a labelled Secret, one with an unlabelled Secret.
@@ -112,7 +113,9 @@ maybe("the controller with the chart's namespaced Roles only", () => {
       ...smallCluster(team, git.url(repo), { name: 'team', path: 'clusters/team' }),
     ]);
 
+    const logs: string[] = [];
     const m = await startTestManager([platform, team], {
+      logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }),
       kubeConfig: kc,
       credentialsNamespaces: controller.credentialsNamespaces,
       leaderElect: true,
@@ -134,5 +137,8 @@ maybe("the controller with the chart's namespaced Roles only", () => {
     // The Warning Events were written with the Role's rights.
     const { body: events } = await kubeRequest<{ items: { reason: string }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${team}/events`);
     expect(events.items.map((e) => e.reason)).toContain(reason);
+    // Nothing it called was denied.
+    expect(logs.filter((l) => /forbidden|\b403\b/i.test(l))).toEqual([]);
+    expect(logs.some((l) => l.includes('pushed commit'))).toBe(true);
   }, 120_000);
 });
