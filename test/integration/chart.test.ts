@@ -27,7 +27,7 @@ const EVERYTHING = {
     metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
     egress: { apiServer: { to: [{ ipBlock: { cidr: '10.0.0.1/32' } }] }, git: { to: [{ ipBlock: { cidr: '192.0.2.0/24' } }], ports: [443, 8443] } },
   },
-  controller: { namespaces: ['platform', 'team-a'], extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'EXTRA', value: '1' }] },
+  controller: { namespaces: ['platform', 'team-a'], credentialsNamespaces: ['platform'], extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'EXTRA', value: '1' }] },
   serviceAccount: { annotations: { 'example.com/role': 'kure' } },
   podAnnotations: { 'example.com/scrape': 'true' },
   nodeSelector: { 'kubernetes.io/os': 'linux' },
@@ -60,9 +60,14 @@ maybe('deploy/kure (helm)', () => {
   ])('renders %s into objects the API server accepts (dry run, strict)', async (_name, values) => {
     const ns = await createTestNamespace('kt');
     // Watched namespaces get Roles: they must exist for the dry run, so use fresh ones.
-    const controller = (values as { controller?: { namespaces?: string[] } }).controller;
+    const controller = (values as { controller?: { namespaces?: string[]; credentialsNamespaces?: string[] } }).controller;
     const watched = await Promise.all((controller?.namespaces ?? []).map(() => createTestNamespace('kw')));
-    const objs = await helmTemplate({ namespace: ns, values: watched.length ? { ...values, controller: { ...controller, namespaces: watched } } : values, includeCrds: true });
+    const renamed = (list: string[] = []) => list.map((n) => watched[controller!.namespaces!.indexOf(n)]!);
+    const objs = await helmTemplate({
+      namespace: ns,
+      values: watched.length ? { ...values, controller: { ...controller, namespaces: watched, credentialsNamespaces: renamed(controller?.credentialsNamespaces) } } : values,
+      includeCrds: true,
+    });
     if (watched.length) expect(objs.filter((o) => o.kind === 'Role').map((o) => o.metadata?.namespace)).toEqual(expect.arrayContaining(watched));
     expect(objs.length).toBeGreaterThan(3);
     for (const o of objs) {
