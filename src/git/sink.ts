@@ -37,6 +37,12 @@ export interface SyncResult {
   changedPaths: string[];
   /** Push attempts (1 unless the branch moved under us). */
   attempts: number;
+  /**
+   * The changed paths that restore a file edited outside Kure: the branch held something else there
+   * than what Kure last pushed, and the desired content is what Kure last pushed. Known only when
+   * this process pushed the path before (after a restart an edit is indistinguishable from a change).
+   */
+  drifted: string[];
 }
 
 export interface GitSinkOptions {
@@ -49,7 +55,7 @@ export interface GitSinkOptions {
   timeoutMs?: number;
 }
 
-export type CommitMessage = string | ((changedPaths: string[]) => string);
+export type CommitMessage = string | ((changedPaths: string[], drifted: string[]) => string);
 
 export class GitSink {
   private readonly repos = new Map<string, CachedRepo>();
@@ -118,6 +124,8 @@ export class GitSink {
     const components = owned.split('/');
     const started = performance.now();
     let lastReason = '';
+    /** What Kure last pushed to the path, when the branch turned out to hold something else. */
+    let lastPushed: OwnedTree | undefined;
 
     try {
       await repo.init();
@@ -152,6 +160,7 @@ export class GitSink {
         let base = repo.owned.get(owned);
         if (!base || base.oid !== ownedOid) {
           if (base) log?.info({ expected: base.oid, found: ownedOid }, 'owned path changed outside Kure; reloading it');
+          lastPushed ??= base;
           base = await OwnedTree.load(repo.store, ownedOid);
           repo.owned.set(owned, base);
         }
@@ -160,12 +169,13 @@ export class GitSink {
         const plan = base.plan(desired);
         if (plan.changedPaths.length === 0) {
           log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
-          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt };
+          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [] };
         }
+        const drifted = lastPushed ? driftedPaths(plan.changedPaths, lastPushed, desired) : [];
         const batch = repo.newObjects();
         const { tree: next } = await base.apply(plan, batch);
         const route = await repo.writeRoute(levels, components, next.oid, batch);
-        const text = typeof message === 'function' ? message(plan.changedPaths) : message;
+        const text = typeof message === 'function' ? message(plan.changedPaths, drifted) : message;
         const time = new Date();
         const commit = batch.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
 
@@ -180,10 +190,10 @@ export class GitSink {
           repo.owned.set(owned, next);
           if (await repo.compactIfNeeded()) log?.debug({ sha: commit }, 'compacted the cached clone');
           log?.info(
-            { sha: commit, files: plan.changedPaths.length, attempt, ms: Math.round(performance.now() - started) },
+            { sha: commit, files: plan.changedPaths.length, drifted: drifted.length, attempt, ms: Math.round(performance.now() - started) },
             'pushed commit',
           );
-          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt };
+          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt, drifted };
         }
         const reason = outcome.reason ?? outcome.unpack;
         if (!isStaleRefReason(reason)) {
@@ -209,6 +219,17 @@ export class GitSink {
       ),
     );
   }
+}
+
+/** Changed paths where what Kure last pushed already was the desired content: someone else changed them. */
+function driftedPaths(changedPaths: readonly string[], lastPushed: OwnedTree, desired: FileTree): string[] {
+  let ours: Set<string>;
+  try {
+    ours = new Set(lastPushed.plan(desired).changedPaths);
+  } catch {
+    return []; // a path clash in the old snapshot: the new plan reports it
+  }
+  return changedPaths.filter((p) => !ours.has(p));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -154,6 +154,9 @@ maybe('deploy/kure (helm)', () => {
       { apiGroups: ['kure.dev'], resources: ['kureclusters'], verbs: ['patch'] },
       { apiGroups: ['kure.dev'], resources: ['kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status'], verbs: ['patch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      // controller.notifyEngine (default on)
+      { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: ['patch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['patch'] },
     ];
     const secretRules: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }];
     const expectedRules = [...objectRules, ...secretRules];
@@ -199,7 +202,7 @@ maybe('deploy/kure (helm)', () => {
   it('grants the Secret rules only in controller.credentialsNamespaces, in either mode', async () => {
     const rulesOf = (objs: KubeObject[], kind: string, ns?: string) =>
       (objs.find((o) => o.kind === kind && o.metadata?.namespace === ns && !o.metadata?.name?.endsWith('-leader-election')) as (KubeObject & { rules: { resources: string[] }[] }) | undefined)?.rules.flatMap((r) => r.resources);
-    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events'];
+    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events', 'gitrepositories', 'applications'];
 
     // All namespaces watched: a ClusterRole without Secrets, and a Role for Secrets in each credentials namespace.
     const all = await helmTemplate({ namespace: 'kure-system', values: { controller: { credentialsNamespaces: ['platform', 'platform-staging'] } } });
@@ -235,5 +238,21 @@ maybe('deploy/kure (helm)', () => {
       { name: 'tmp', mountPath: '/tmp' },
     ]);
     expect(pod.volumes.map((v: { emptyDir?: unknown }) => Object.keys(v).includes('emptyDir'))).toEqual([true, true]);
+  });
+
+  it('grants patch on the engines\' GitRepository / Application only with controller.notifyEngine (default on)', async () => {
+    const notifyRules = (objs: KubeObject[]) =>
+      (one(objs, 'ClusterRole').rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) =>
+        r.apiGroups.some((g) => g === 'source.toolkit.fluxcd.io' || g === 'argoproj.io'),
+      );
+    const on = await helmTemplate({ values: {} });
+    expect(notifyRules(on)).toEqual([
+      { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: ['patch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['patch'] },
+    ]);
+    expect(one(on, 'Deployment').spec.template.spec.containers[0].args).toContain('--notify-engine=true');
+    const off = await helmTemplate({ values: { controller: { notifyEngine: false } } });
+    expect(notifyRules(off)).toEqual([]);
+    expect(one(off, 'Deployment').spec.template.spec.containers[0].args).toContain('--notify-engine=false');
   });
 });

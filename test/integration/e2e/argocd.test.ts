@@ -5,7 +5,7 @@
 // children wave by wave, each only after the waves before it are Synced and Healthy; every object of
 // every bundle is there with its namespace and Argo CD's tracking annotation; an application removed
 // from Kure is pruned; and the latency from a push to the objects changed, with the
-// argocd.argoproj.io/refresh annotation poked after the push (as Kure will).
+// argocd.argoproj.io/refresh annotation that Kure's controller sets after each push (the test never pokes Argo CD itself).
 //
 // What differs from examples/platform (nothing here reaches the internet):
 // - the fleet repository is the local Git server; Argo CD reads it with a repo-creds Secret;
@@ -26,7 +26,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KureResource } from '../../../src/api/schema.js';
 import type { Manager } from '../../../src/controller/manager.js';
-import { ARGOCD_CACHE_DIR, getApplication, listApplications, requestRefresh, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
+import { ARGOCD_CACHE_DIR, getApplication, listApplications, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
 import type { ControlPlane } from '../../support/control-plane.js';
 import { REPO_ROOT } from '../../support/control-plane.js';
 import { seedCommit, type GitServer } from '../../support/git-server.js';
@@ -281,14 +281,13 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     expect(await gone(settings)).toBe(false);
     await deleteKureOn(kc, 'KureApplication', NS.staging, 'web-settings');
     const push = await waitForPush(git!, REPO, sha);
-    await requestRefresh(kc, 'web');
     await waitUntil('web-settings pruned by Argo CD', () => gone(settings), 120_000, 100, () => 'not pruned');
     expect(await gone({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBe(false);
     await waitSynced(['web'], push.sha);
     sha = push.sha;
   }, 5 * 60_000);
 
-  it('measures a KureApplication change → pushed → objects changed by Argo CD (refresh poked after the push)', async () => {
+  it('measures a KureApplication change → pushed → objects changed by Argo CD (Kure pokes refresh after the push)', async () => {
     const samples = Number(process.env.KURE_E2E_LATENCY_SAMPLES ?? 10);
     const changeToApplied: number[] = [];
     const pushToApplied: number[] = [];
@@ -301,7 +300,6 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
         kure('KureApplication', NS.staging, 'latency', { bundleRef: { name: 'web' }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'latency' }, data: { i: String(i) } }] }),
       );
       const push = await waitForPush(git!, REPO, sha);
-      await requestRefresh(kc, 'web');
       await waitUntil(`ConfigMap web/latency with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25, () => 'Argo CD did not apply the change');
       const t1 = performance.now();
       changeToApplied.push(t1 - t0);

@@ -93,7 +93,7 @@ describe('GitSink', () => {
     git(gitdir, 'fsck', '--strict');
 
     const again = await sink.sync(t, tree(base), 'should not be committed');
-    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1 });
+    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1, drifted: [] });
     expect(commits(gitdir)).toBe(2);
 
     const changed = await sink.sync(t, tree({ ...base, 'apps/podinfo/service.yaml': 'kind: Service\nspec: {}\n' }), changeMessage('production'));
@@ -170,12 +170,30 @@ describe('GitSink', () => {
     gitCli(['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'commit', '--quiet', '-m', 'hand edits'], { cwd: other });
     await gitCliAsync(['push', '--quiet', 'origin', 'main'], { cwd: other });
 
-    const res = await sink.sync(t, tree(base), 'kure: repair');
+    const seen: string[][] = [];
+    const res = await sink.sync(t, tree(base), (changed, drifted) => (seen.push(changed, drifted), 'kure: repair'));
     expect(res.changed).toBe(true);
     expect(res.changedPaths).toEqual(['kustomization.yaml', 'stray.yaml']);
+    // Both restore what Kure had pushed: a drift repair, and the message function is told so.
+    expect(res.drifted).toEqual(['kustomization.yaml', 'stray.yaml']);
+    expect(seen).toEqual([res.changedPaths, res.drifted]);
     expect(git(gitdir, 'show', 'main:clusters/production/kustomization.yaml')).toBe(base['kustomization.yaml']);
     expect(filesUnder(gitdir, 'clusters/production')).toEqual(Object.keys(base).map((p) => `clusters/production/${p}`).sort());
     expect(git(gitdir, 'show', 'main:README.md')).toBe('v2\n');
+
+    // A hand edit and a change of Kure's own in one commit: only the edited file is a repair.
+    await gitCliAsync(['pull', '--quiet'], { cwd: other });
+    fs.writeFileSync(path.join(other, 'clusters/production/kustomization.yaml'), 'hand edit 2\n');
+    gitCli(['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'commit', '--quiet', '-am', 'hand edit 2'], { cwd: other });
+    await gitCliAsync(['push', '--quiet', 'origin', 'main'], { cwd: other });
+    const changedBase = { ...base, 'apps/podinfo/service.yaml': 'kind: Service\nspec: {ports: []}\n' };
+    const mixed = await sink.sync(t, tree(changedBase), 'kure: change and repair');
+    expect(mixed.changedPaths).toEqual(['apps/podinfo/service.yaml', 'kustomization.yaml']);
+    expect(mixed.drifted).toEqual(['kustomization.yaml']);
+
+    // Nothing edited by hand: nothing drifted.
+    const plain = await sink.sync(t, tree(base), 'kure: change');
+    expect(plain).toMatchObject({ changed: true, changedPaths: ['apps/podinfo/service.yaml'], drifted: [] });
   });
 
   it('retries when the branch moves between reading it and pushing, bounded by maxAttempts', async () => {
