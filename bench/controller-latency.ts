@@ -73,7 +73,7 @@ export async function benchControllerLatency(): Promise<Record<string, number>> 
     };
     const commits = () => Number(gitCli(['--git-dir', gitdir, 'rev-list', '--count', 'main']).trim());
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-auth', namespace: ns }, data: { username: b64('kure'), password: b64('bench-password') } } as never);
+    await serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-auth', namespace: ns, labels: { 'kure.dev/credentials': 'true' } }, data: { username: b64('kure'), password: b64('bench-password') } } as never);
     for (const o of [
       obj('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('fleet'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
       obj('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),

@@ -154,8 +154,8 @@ async function main(): Promise<void> {
   say(`    ${crdFiles.join(', ')}`);
   for (const ns of ['platform', 'platform-staging', 'team-a']) await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (const ns of ['platform', 'platform-staging'])
-    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fleet-git', namespace: ns }, stringData: { username: GIT_USER, password: GIT_PASSWORD } } as KubernetesObject);
-  say('    namespaces platform, platform-staging, team-a; Secret fleet-git in platform and platform-staging');
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fleet-git', namespace: ns, labels: { 'kure.dev/credentials': 'true' } }, stringData: { username: GIT_USER, password: GIT_PASSWORD } } as KubernetesObject);
+  say('    namespaces platform, platform-staging, team-a; Secret fleet-git (labelled kure.dev/credentials=true) in platform and platform-staging');
 
   step('kubectl apply -f examples/platform (repository.url pointed at the local Git server)');
   for (const f of readdirSync(path.join(ROOT, 'examples', 'platform')).filter((x) => x.endsWith('.yaml')).sort()) {

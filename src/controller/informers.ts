@@ -39,6 +39,8 @@ export interface ReflectorOptions<T extends KubernetesObject> {
   path: string;
   list: () => Promise<ListResult<T>>;
   watch: WatchFn;
+  /** Label selector of the watch; `list` must apply the same one (Secrets: kure.dev/credentials=true). */
+  labelSelector?: string;
   watchTimeoutSeconds: number;
   logger: Logger;
   /** Optionally shrinks objects before caching (e.g. drop Secret data nobody references). */
@@ -255,7 +257,7 @@ export class Reflector<T extends KubernetesObject> {
       this.o
         .watch(
           this.o.path,
-          { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+          { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, ...(this.o.labelSelector ? { labelSelector: this.o.labelSelector } : {}) },
           callback,
           finish,
         )

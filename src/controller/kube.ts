@@ -12,12 +12,37 @@ import {
   setHeaderOptions,
   type EventsV1Event,
   type V1Lease,
+  type V1ObjectMeta,
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, VERSION, type KureKind, type KureResource } from '../api/schema.js';
 import { KINDS } from '../api/kinds.js';
 import type { ListResult, WatchFn } from './informers.js';
 import type { Poke } from './notify.js';
+
+/**
+ * The label that makes a Secret visible to Kure. The Secret informer lists and watches only Secrets
+ * labelled `kure.dev/credentials=true`, so no other Secret (another team's, a service account token)
+ * ever reaches Kure's memory.
+ */
+export const CREDENTIALS_LABEL = 'kure.dev/credentials';
+export const CREDENTIALS_SELECTOR = `${CREDENTIALS_LABEL}=true`;
+
+/** Whether a Secret's metadata carries kure.dev/credentials=true. */
+export function isCredentialsSecret(metadata: Pick<V1ObjectMeta, 'labels'> | undefined): boolean {
+  return metadata?.labels?.[CREDENTIALS_LABEL] === 'true';
+}
+
+/**
+ * What the Secret cache keeps of a (labelled) Secret: its identity, resourceVersion and labels, and its
+ * data only when `keepData` (some KureCluster references it). Annotations and managedFields are dropped:
+ * `kubectl apply` writes the whole Secret, data included, into kubectl.kubernetes.io/last-applied-configuration.
+ */
+export function secretForCache(secret: V1Secret, keepData: boolean): V1Secret {
+  const m = secret.metadata ?? {};
+  const metadata: V1ObjectMeta = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, labels: m.labels };
+  return keepData ? { metadata, type: secret.type, data: secret.data } : { metadata };
+}
 
 export interface SecretData {
   /** Decoded values (from base64 `data`, or `stringData` if a fake supplies it). */
@@ -30,8 +55,14 @@ export interface KureWriter {
   patchStatus(kind: KureKind, namespace: string, name: string, status: Record<string, unknown>): Promise<void>;
   /** Sets metadata.finalizers (optimistic: fails with 409 when resourceVersion moved). */
   setFinalizers(kind: KureKind, namespace: string, name: string, finalizers: string[], resourceVersion?: string): Promise<void>;
-  /** Reads a Secret directly (cache miss); undefined when it does not exist. */
+  /** Reads a Secret directly (a labelled Secret whose data the cache dropped); undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /**
+   * Reads only a Secret's metadata (a GET as PartialObjectMetadata: the API server sends no data), to
+   * tell a Secret that does not exist from one that lacks the kure.dev/credentials label; undefined
+   * when it does not exist.
+   */
+  readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined>;
 }
 
 export interface EventWriter {
@@ -78,6 +109,9 @@ export function loadKubeConfig(kubeconfig?: string): KubeConfig {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+// The server-side metadata-only view (what controller-runtime's metadata client asks for); plain JSON as
+// the fallback of a server that does not offer it, of which only metadata is kept.
+const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json');
 
 export class KubeApi implements KureWriter, EventWriter, LeaseClient {
   readonly custom: CustomObjectsApi;
@@ -123,8 +157,9 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
     return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
-  async listSecrets(namespace?: string): Promise<ListResult<V1Secret>> {
-    const list = namespace ? await this.core.listNamespacedSecret({ namespace }) : await this.core.listSecretForAllNamespaces();
+  /** Lists the Secrets that match `labelSelector` (Kure's informer: CREDENTIALS_SELECTOR). */
+  async listSecrets(namespace: string | undefined, labelSelector: string): Promise<ListResult<V1Secret>> {
+    const list = namespace ? await this.core.listNamespacedSecret({ namespace, labelSelector }) : await this.core.listSecretForAllNamespaces({ labelSelector });
     return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
   }
 
@@ -150,6 +185,17 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
 
   readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     return unlessNotFound(this.core.readNamespacedSecret({ namespace, name }));
+  }
+
+  async readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+    const partial = await this.readSecretPartial(namespace, name);
+    // Only what tells "unlabelled" apart: annotations may hold the data (last-applied-configuration).
+    return partial && secretForCache({ metadata: { namespace, name, ...partial.metadata } }, false).metadata;
+  }
+
+  /** The server's answer to a metadata-only GET (a PartialObjectMetadata: no data); undefined on 404. */
+  readSecretPartial(namespace: string, name: string): Promise<V1Secret | undefined> {
+    return unlessNotFound(this.core.readNamespacedSecret({ namespace, name }, metadataOnly));
   }
 
   createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {

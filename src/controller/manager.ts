@@ -13,7 +13,7 @@ import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } fr
 import type { Pipeline, Sink } from './contracts.js';
 import { EventRecorder } from './events.js';
 import { Informer, Reflector, type EventType } from './informers.js';
-import { KubeApi, loadKubeConfig } from './kube.js';
+import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig, secretForCache } from './kube.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
@@ -83,16 +83,19 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     path: (ns?: string) => string,
     list: (ns?: string) => Promise<{ items: T[]; resourceVersion: string }>,
     transform?: (obj: T) => T,
+    labelSelector?: string,
+    within: (string | undefined)[] = namespaces,
   ) =>
     new Informer<T>(
       resource,
-      namespaces.map(
+      within.map(
         (ns) =>
           new Reflector<T>({
             resource,
             path: path(ns),
             list: () => list(ns),
             watch: api.watch,
+            labelSelector,
             watchTimeoutSeconds: o.watchTimeoutSeconds,
             logger,
             transform,
@@ -116,12 +119,16 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     ]),
   ) as KureInformers;
   const cacheRef: { current?: InformerCache } = {};
-  // Secrets: only those some KureCluster references keep their data in memory.
+  // Secrets: the API server sends only those labelled kure.dev/credentials=true (list and watch carry
+  // the selector); of those only the ones some KureCluster references keep their data in memory, and
+  // none keeps its annotations (kubectl's last-applied-configuration holds the data too).
   const secrets = reflectorsOf<V1Secret>(
     'secrets',
     (ns) => api.secretPath(ns),
-    (ns) => api.listSecrets(ns),
-    (s) => (cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ? s : { metadata: s.metadata }),
+    (ns) => api.listSecrets(ns, CREDENTIALS_SELECTOR),
+    (s) => secretForCache(s, cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ?? false),
+    CREDENTIALS_SELECTOR,
+    o.credentialsNamespaces.length ? o.credentialsNamespaces : namespaces,
   );
   const cache = new InformerCache(kure, secrets);
   cacheRef.current = cache;
@@ -134,7 +141,18 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     onDepthChange: (d) => metrics.workqueueDepth.set(d),
   });
   const notifier = o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined;
-  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock(), notifier });
+  const reconciler = new Reconciler({
+    cache,
+    kube: api,
+    sink,
+    pipeline,
+    events,
+    logger,
+    metrics,
+    repoLock: new RepoLock(),
+    notifier,
+    credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : undefined,
+  });
 
   const onKure = (type: EventType, obj: KureResource, old?: KureResource) => {
     cache.bump();
@@ -278,7 +296,14 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const resyncTimer = setInterval(resyncAll, o.resyncPeriodMs);
   resyncTimer.unref?.();
   logger.info(
-    { identity: o.identity, namespaces: o.namespaces.length ? o.namespaces : 'all', leaderElect: o.leaderElect, settleMs: o.settleMs, concurrency: o.concurrency },
+    {
+      identity: o.identity,
+      namespaces: o.namespaces.length ? o.namespaces : 'all',
+      credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : 'watched',
+      leaderElect: o.leaderElect,
+      settleMs: o.settleMs,
+      concurrency: o.concurrency,
+    },
     'kure controller started',
   );
 

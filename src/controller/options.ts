@@ -10,6 +10,11 @@ export interface ControllerOptions {
   kubeconfig?: string;
   /** Namespaces to watch; empty: all namespaces. */
   namespaces: string[];
+  /**
+   * Namespaces whose (labelled) Secrets Kure reads as Git credentials; empty: every watched namespace.
+   * A KureCluster elsewhere cannot use a secretRef (Ready=False, NotAllowed).
+   */
+  credentialsNamespaces: string[];
   /** host:port of the metrics/health server (":8080"); "0" disables it. */
   metricsAddr: string;
   leaderElect: boolean;
@@ -55,6 +60,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export const FLAGS: FlagSpec[] = [
   { flag: 'kubeconfig', env: ['KUBECONFIG'], kind: 'string', key: 'kubeconfig', help: 'kubeconfig file to use', defaultText: 'in-cluster config, else ~/.kube/config' },
   { flag: 'namespaces', env: ['KURE_NAMESPACES'], kind: 'list', key: 'namespaces', help: 'comma-separated namespaces to watch', defaultText: 'all namespaces' },
+  { flag: 'credentials-namespaces', env: ['KURE_CREDENTIALS_NAMESPACES'], kind: 'list', key: 'credentialsNamespaces', help: 'comma-separated namespaces whose Secrets (labelled kure.dev/credentials=true) Kure reads; KureClusters elsewhere cannot use a secretRef', defaultText: 'every watched namespace' },
   { flag: 'metrics-addr', env: ['KURE_METRICS_ADDR'], kind: 'string', key: 'metricsAddr', help: 'address of /metrics, /healthz and /readyz ("0" disables)', defaultText: ':8080' },
   { flag: 'leader-elect', env: ['KURE_LEADER_ELECT'], kind: 'bool', key: 'leaderElect', help: 'elect a leader through a coordination.k8s.io/v1 Lease; only the leader pushes', defaultText: 'true' },
   { flag: 'leader-election-namespace', env: ['KURE_LEADER_ELECTION_NAMESPACE', 'POD_NAMESPACE'], kind: 'string', key: 'leaderElectionNamespace', help: 'namespace of the Lease', defaultText: 'the pod namespace ($POD_NAMESPACE or the service-account namespace file), else default' },
@@ -90,6 +96,7 @@ export function defaultOptions(sources: OptionSources = {}): ControllerOptions {
   const suffix = sources.randomSuffix?.() ?? Math.random().toString(36).slice(2, 8);
   return {
     namespaces: [],
+    credentialsNamespaces: [],
     metricsAddr: ':8080',
     leaderElect: true,
     leaderElectionNamespace: (sources.readNamespaceFile ?? defaultNamespaceFile)() ?? 'default',
@@ -190,6 +197,8 @@ export function parseOptions(argv: readonly string[], sources: OptionSources = {
   const result = options as unknown as ControllerOptions;
   if (result.maxSettleMs < result.settleMs) result.maxSettleMs = result.settleMs;
   if (result.metricsAddr !== '0') parseListenAddress(result.metricsAddr);
+  const unwatched = result.namespaces.length ? result.credentialsNamespaces.filter((ns) => !result.namespaces.includes(ns)) : [];
+  if (unwatched.length) throw new UsageError(`--credentials-namespaces: ${unwatched.join(', ')} not in --namespaces (${result.namespaces.join(', ')}): Kure would see no KureCluster there`);
   return { help: false, options: result };
 }
 
@@ -208,7 +217,7 @@ export function helpText(): string {
     'Usage: kure controller [flags]',
     '',
     'Runs the Kure operator: watches KureCluster, KureNode, KureBundle and KureApplication',
-    'resources (and the Secrets clusters reference), renders every cluster and commits the',
+    'resources (and the labelled Secrets clusters reference), renders every cluster and commits the',
     "result to its Git repository/branch/path. Writes status conditions and Events.",
     '',
     'Flags (each can also be set through the environment variable shown; flags win):',
@@ -228,6 +237,7 @@ export function helpText(): string {
     '(informers synced and watching).',
     'Git credentials come from the Secret named by KureCluster spec.repository.secretRef',
     '(keys username+password, or token); they never appear in logs, events or status.',
+    'Only Secrets labelled kure.dev/credentials=true are listed, watched and used.',
     `Example: kure controller --kubeconfig ~/.kube/config --namespaces team-a,team-b --settle ${formatDuration(500)}`,
   );
   return lines.join('\n') + '\n';

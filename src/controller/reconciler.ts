@@ -23,7 +23,7 @@ import { VERSION } from '../version.js';
 import type { EventRecorder } from './events.js';
 import { pokesAfterPush, type EngineNotifier } from './notify.js';
 import { FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
-import { decodeSecret, type KureWriter } from './kube.js';
+import { CREDENTIALS_SELECTOR, decodeSecret, isCredentialsSecret, type KureWriter } from './kube.js';
 import { displayUrl, scrubString, type Logger } from './logger.js';
 import type { ControllerMetrics } from './metrics.js';
 import { RepoLock, repoLockKey } from './repo-lock.js';
@@ -57,6 +57,8 @@ export interface ReconcilerDeps {
   repoLock?: RepoLock;
   /** Asks the GitOps engine to reconcile now after a push (notify.ts); absent: it polls Git. */
   notifier?: Pick<EngineNotifier, 'notify'>;
+  /** Namespaces whose Secrets may be read as credentials (--credentials-namespaces); undefined: every watched one. */
+  credentialsNamespaces?: readonly string[];
   /** Parallel status patches per reconcile (default 16). */
   statusConcurrency?: number;
   now?: () => Date;
@@ -211,7 +213,7 @@ export class Reconciler {
         member: { status: 'False', reason: Reason.ClusterNotReady, message: `KureCluster ${key} cannot push: ${target.problem}` },
       });
       this.warn(cluster, target.reason, target.problem);
-      // The Secret informer re-queues the cluster when the Secret appears or changes.
+      // The Secret informer re-queues the cluster when the Secret appears (or gets its label) or changes.
       return { outcome: 'invalid', requeueAfterMs: 5 * 60_000 };
     }
 
@@ -415,21 +417,53 @@ export class Reconciler {
     const secretName = repo?.secretRef ?? spec?.secretRef?.name;
     if (secretName) {
       const auth = await this.credentials(cluster.metadata.namespace ?? '', secretName);
-      if (typeof auth === 'string') return { problem: auth, reason: Reason.NotFound };
+      if ('problem' in auth) return auth;
       target.auth = auth;
     }
     return target;
   }
 
-  private async credentials(namespace: string, name: string): Promise<GitAuth | string> {
-    let secret = this.d.cache.secret(namespace, name);
-    if (!secret?.data) secret = await this.d.kube.readSecret(namespace, name);
-    const data = decodeSecret(secret);
+  /**
+   * The Git credentials of Secret namespace/name. The informer caches only Secrets labelled
+   * kure.dev/credentials=true, so a Secret the cache lacks is either absent or unlabelled: a
+   * metadata-only GET tells which, without its data ever reaching Kure. An unlabelled Secret is never
+   * used, even when Kure's RBAC would let it read it.
+   */
+  private async credentials(namespace: string, name: string): Promise<GitAuth | { problem: string; reason: string }> {
     const where = `Secret ${namespace}/${name} (spec.repository.secretRef)`;
-    if (!data) return `${where} not found`;
+    const allowed = this.d.credentialsNamespaces;
+    if (allowed && !allowed.includes(namespace)) {
+      // Kure has no right to read Secrets here (the chart grants them only in these namespaces).
+      return {
+        problem: `${where}: Kure reads credentials only in namespace${allowed.length === 1 ? '' : 's'} ${allowed.join(', ')} (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add ${namespace}`,
+        reason: Reason.NotAllowed,
+      };
+    }
+    const notFound = { problem: `${where} not found`, reason: Reason.NotFound };
+    const unlabelled = {
+      problem: `${where} is not labelled ${CREDENTIALS_SELECTOR}; Kure only reads labelled Secrets: kubectl -n ${namespace} label secret ${name} ${CREDENTIALS_SELECTOR}`,
+      reason: Reason.SecretNotLabelled,
+    };
+    let secret = this.d.cache.secret(namespace, name);
+    if (!secret) {
+      const metadata = await this.d.kube.readSecretMetadata(namespace, name);
+      if (!metadata) return notFound;
+      if (!isCredentialsSecret(metadata)) return unlabelled;
+      // Labelled, but the watch has not delivered it yet.
+    } else if (!isCredentialsSecret(secret.metadata)) {
+      return unlabelled;
+    }
+    if (!secret?.data) {
+      // The cache keeps the data of referenced Secrets only (or has not seen this one yet): read it.
+      secret = await this.d.kube.readSecret(namespace, name);
+      if (!secret) return notFound;
+      if (!isCredentialsSecret(secret.metadata)) return unlabelled;
+    }
+    const data = decodeSecret(secret);
+    if (!data) return notFound;
     if (data.token) return { token: data.token };
     if (data.username !== undefined && data.password !== undefined) return { username: data.username, password: data.password };
-    return `${where} must have the keys username and password, or token`;
+    return { problem: `${where} must have the keys username and password, or token`, reason: Reason.NotFound };
   }
 }
 

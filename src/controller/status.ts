@@ -13,6 +13,8 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   /** A reference (clusterRef, parentRef, nodeRef, bundleRef, dependsOn, secretRef) names nothing. */
   NotFound: 'NotFound',
+  /** KureCluster spec.repository.secretRef names a Secret that exists but lacks kure.dev/credentials=true. */
+  SecretNotLabelled: 'SecretNotLabelled',
   DependencyCycle: 'DependencyCycle',
   /** A cross-namespace attachment the bundle does not admit. */
   NotAllowed: 'NotAllowed',

@@ -27,7 +27,7 @@ const EVERYTHING = {
     metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
     egress: { apiServer: { to: [{ ipBlock: { cidr: '10.0.0.1/32' } }] }, git: { to: [{ ipBlock: { cidr: '192.0.2.0/24' } }], ports: [443, 8443] } },
   },
-  controller: { namespaces: ['platform', 'team-a'], extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'EXTRA', value: '1' }] },
+  controller: { namespaces: ['platform', 'team-a'], credentialsNamespaces: ['platform'], extraArgs: ['--log-level=debug'], extraEnv: [{ name: 'EXTRA', value: '1' }] },
   serviceAccount: { annotations: { 'example.com/role': 'kure' } },
   podAnnotations: { 'example.com/scrape': 'true' },
   nodeSelector: { 'kubernetes.io/os': 'linux' },
@@ -59,7 +59,16 @@ maybe('deploy/kure (helm)', () => {
     ['every option on', EVERYTHING],
   ])('renders %s into objects the API server accepts (dry run, strict)', async (_name, values) => {
     const ns = await createTestNamespace('kt');
-    const objs = await helmTemplate({ namespace: ns, values, includeCrds: true });
+    // Watched namespaces get Roles: they must exist for the dry run, so use fresh ones.
+    const controller = (values as { controller?: { namespaces?: string[]; credentialsNamespaces?: string[] } }).controller;
+    const watched = await Promise.all((controller?.namespaces ?? []).map(() => createTestNamespace('kw')));
+    const renamed = (list: string[] = []) => list.map((n) => watched[controller!.namespaces!.indexOf(n)]!);
+    const objs = await helmTemplate({
+      namespace: ns,
+      values: watched.length ? { ...values, controller: { ...controller, namespaces: watched, credentialsNamespaces: renamed(controller?.credentialsNamespaces) } } : values,
+      includeCrds: true,
+    });
+    if (watched.length) expect(objs.filter((o) => o.kind === 'Role').map((o) => o.metadata?.namespace)).toEqual(expect.arrayContaining(watched));
     expect(objs.length).toBeGreaterThan(3);
     for (const o of objs) {
       try {
@@ -131,6 +140,90 @@ maybe('deploy/kure (helm)', () => {
     for (const crd of notKept) expect(crd.metadata?.annotations ?? {}).not.toHaveProperty('helm.sh/resource-policy');
     // The chart's crds/ are the generated ones (test/unit/controller/chart.test.ts checks byte equality).
     expect(files).toEqual(readdirSync(path.join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort());
+  });
+
+  it('grants the controller a ClusterRole without controller.namespaces, and only Roles in the listed namespaces with them', async () => {
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+    const rbacOf = (objs: KubeObject[]) =>
+      objs
+        .filter((o) => /^(Cluster)?Role(Binding)?$/.test(o.kind ?? ''))
+        .map((o) => `${o.kind} ${o.metadata?.namespace ?? '-'}/${o.metadata?.name}`)
+        .sort();
+    const objectRules: Rule[] = [
+      { apiGroups: ['kure.dev'], resources: ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications'], verbs: ['list', 'watch'] },
+      { apiGroups: ['kure.dev'], resources: ['kureclusters'], verbs: ['patch'] },
+      { apiGroups: ['kure.dev'], resources: ['kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status'], verbs: ['patch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      // controller.notifyEngine (default on)
+      { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: ['patch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['patch'] },
+    ];
+    const secretRules: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }];
+    const expectedRules = [...objectRules, ...secretRules];
+    const sa = { kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' };
+
+    // All namespaces: one ClusterRole, bound cluster-wide; the Lease's Role in the release namespace.
+    const all = await helmTemplate({ namespace: 'kure-system' });
+    expect(rbacOf(all)).toEqual([
+      'ClusterRole -/kure',
+      'ClusterRoleBinding -/kure',
+      'Role kure-system/kure-leader-election',
+      'RoleBinding kure-system/kure-leader-election',
+    ]);
+    expect(one(all, 'ClusterRole').rules).toEqual(expectedRules);
+    expect(one(all, 'ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'kure' }, subjects: [sa] });
+
+    // Watched namespaces: a Role and a RoleBinding in each, the same rules, nothing cluster-scoped.
+    const some = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['platform', 'team-a'] } } });
+    expect(rbacOf(some)).toEqual([
+      'Role kure-system/kure-leader-election',
+      'Role platform/kure',
+      'Role team-a/kure',
+      'RoleBinding kure-system/kure-leader-election',
+      'RoleBinding platform/kure',
+      'RoleBinding team-a/kure',
+    ]);
+    for (const ns of ['platform', 'team-a']) {
+      const role = some.find((o) => o.kind === 'Role' && o.metadata?.namespace === ns) as KubeObject & { rules: Rule[] };
+      expect(role.rules).toEqual(expectedRules);
+      const binding = some.find((o) => o.kind === 'RoleBinding' && o.metadata?.namespace === ns);
+      expect(binding).toMatchObject({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kure' }, subjects: [sa] });
+    }
+    expect(some.filter((o) => !o.metadata?.namespace && o.kind !== 'CustomResourceDefinition').map((o) => o.kind)).toEqual([]);
+    expect(one(some, 'Deployment').spec.template.spec.containers[0].args).toContain('--namespaces=platform,team-a');
+
+    // The release namespace watched too: its two Roles side by side. No leader election: no Lease Role.
+    const own = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['kure-system'], leaderElect: false } } });
+    expect(rbacOf(own)).toEqual(['Role kure-system/kure', 'RoleBinding kure-system/kure']);
+    expect(rbacOf(await helmTemplate({ values: { rbac: { create: false }, controller: { namespaces: ['a'] } } }))).toEqual([]);
+    await expect(helmTemplate({ values: { controller: { namespaces: ['a', 'a'] } } })).rejects.toThrow(/controller\/namespaces/);
+  });
+
+  it('grants the Secret rules only in controller.credentialsNamespaces, in either mode', async () => {
+    const rulesOf = (objs: KubeObject[], kind: string, ns?: string) =>
+      (objs.find((o) => o.kind === kind && o.metadata?.namespace === ns && !o.metadata?.name?.endsWith('-leader-election')) as (KubeObject & { rules: { resources: string[] }[] }) | undefined)?.rules.flatMap((r) => r.resources);
+    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events', 'gitrepositories', 'applications'];
+
+    // All namespaces watched: a ClusterRole without Secrets, and a Role for Secrets in each credentials namespace.
+    const all = await helmTemplate({ namespace: 'kure-system', values: { controller: { credentialsNamespaces: ['platform', 'platform-staging'] } } });
+    expect(rulesOf(all, 'ClusterRole')).toEqual(objectResources);
+    for (const ns of ['platform', 'platform-staging']) {
+      const role = all.find((o) => o.kind === 'Role' && o.metadata?.namespace === ns);
+      expect(role?.metadata?.name).toBe('kure-credentials');
+      expect(rulesOf(all, 'Role', ns)).toEqual(['secrets']);
+      expect(all.find((o) => o.kind === 'RoleBinding' && o.metadata?.namespace === ns)).toMatchObject({ roleRef: { kind: 'Role', name: 'kure-credentials' }, subjects: [{ kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' }] });
+    }
+    expect(one(all, 'Deployment').spec.template.spec.containers[0].args).toContain('--credentials-namespaces=platform,platform-staging');
+
+    // Watched namespaces: Secrets only in the Roles of the credentials namespaces.
+    const some = await helmTemplate({ namespace: 'kure-system', values: { controller: { namespaces: ['platform', 'team-a'], credentialsNamespaces: ['platform'] } } });
+    expect(rulesOf(some, 'Role', 'platform')).toEqual([...objectResources, 'secrets']);
+    expect(rulesOf(some, 'Role', 'team-a')).toEqual(objectResources);
+    expect(byKind(some, 'ClusterRole')).toHaveLength(0);
+    await expect(helmTemplate({ values: { controller: { namespaces: ['platform'], credentialsNamespaces: ['ops'] } } })).rejects.toThrow(
+      /controller.credentialsNamespaces: ops is not in controller.namespaces/,
+    );
+    expect(one(await helmTemplate(), 'Deployment').spec.template.spec.containers[0].args.join(' ')).not.toContain('--credentials-namespaces');
   });
 
   it('runs `kure controller` with the values as flags, the Git cache and /tmp on emptyDirs, non-root and read-only', async () => {

@@ -211,7 +211,7 @@ suite(`the image ${IMAGE} with the chart's rights`, () => {
       await apply({
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: 'fleet-git', namespace: ns },
+        metadata: { name: 'fleet-git', namespace: ns, labels: { 'kure.dev/credentials': 'true' } },
         stringData: { username: GIT_USER, password: GIT_PASSWORD },
       });
     for (const r of resources as KureResource[]) {
@@ -419,10 +419,20 @@ suite(`the image ${IMAGE} with the chart's rights`, () => {
     const events = auditEvents();
     expect(events.length).toBeGreaterThan(10);
     const denied = events.filter((e) => e.responseStatus?.code === 403 || e.annotations?.['authorization.k8s.io/decision'] === 'forbid');
+    // controller.namespaces is empty here: the controller's rules are the ClusterRole (chart.test.ts checks
+    // that listed namespaces get the same rules as Roles), the Lease's Role is the other.
     const clusterRole = rendered.find((o) => o.kind === 'ClusterRole')!;
-    const role = rendered.find((o) => o.kind === 'Role')!;
+    const role = rendered.find((o) => o.kind === 'Role' && o.metadata?.name?.endsWith('-leader-election'))!;
     const grants = granted([...clusterRole.rules, ...role.rules]);
     const uses = used(events);
+    // RBAC cannot express it, so check it here: Secrets were listed and watched only with the credentials
+    // label selector, and read by name only where a KureCluster's secretRef points.
+    const secretRequests = events.filter((e) => e.objectRef?.resource === 'secrets');
+    const selectorOf = (e: AuditEvent) => new URL(e.requestURI, 'https://api.invalid').searchParams.get('labelSelector');
+    expect(secretRequests.filter((e) => e.verb === 'watch').length).toBeGreaterThan(0);
+    expect(secretRequests.filter((e) => (e.verb === 'list' || e.verb === 'watch') && selectorOf(e) !== 'kure.dev/credentials=true').map((e) => `${e.verb} ${e.requestURI}`)).toEqual([]);
+    const secretGets = new Set(secretRequests.filter((e) => e.verb === 'get').map((e) => `${e.objectRef?.namespace}/${e.objectRef?.name}`));
+    expect([...secretGets].filter((g) => !['platform/fleet-git', 'platform-staging/fleet-git', 'ops/missing'].includes(g))).toEqual([]);
     expect({
       denied: denied.map((e) => `${e.verb} ${e.requestURI}`),
       deniedInLogs: logs.filter((l) => /forbidden|HTTP-Code: 403|\bcode\W+403\b/i.test(l)),

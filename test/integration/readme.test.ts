@@ -132,8 +132,9 @@ describe('README.md', () => {
       const kc = kubeConfigFromFile(cp.kubeconfigPath);
       const { body } = await kubeRequest<{ spec: { template: { spec: { containers: { image: string }[] } } } }>('GET', '/apis/apps/v1/namespaces/kure-system/deployments/kure', undefined, { kc });
       expect(body.spec.template.spec.containers[0]!.image).toMatch(/^registry\.example\.com\/platform\/kure:/);
-      const { body: secret } = await kubeRequest<{ data: Record<string, string> }>('GET', '/api/v1/namespaces/platform-staging/secrets/fleet-git', undefined, { kc });
+      const { body: secret } = await kubeRequest<{ data: Record<string, string>; metadata: { labels?: Record<string, string> } }>('GET', '/api/v1/namespaces/platform-staging/secrets/fleet-git', undefined, { kc });
       expect(Buffer.from(secret.data.password!, 'base64').toString()).toBe('not-a-real-token');
+      expect(secret.metadata.labels).toMatchObject({ 'kure.dev/credentials': 'true' });
     }, 180_000);
   });
 });

@@ -71,7 +71,7 @@ suite('helm install on a real node', () => {
       if (r.kind === 'KureCluster') {
         r.spec.repository.url = git.url('fleet');
         const secret = r.spec.repository.secretRef?.name;
-        if (secret) items.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: r.metadata.namespace }, stringData: { username: GIT_USER, password: GIT_PASSWORD } });
+        if (secret) items.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: r.metadata.namespace, labels: { 'kure.dev/credentials': 'true' } }, stringData: { username: GIT_USER, password: GIT_PASSWORD } });
       }
     }
 

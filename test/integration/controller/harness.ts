@@ -38,9 +38,18 @@ export async function startGit(): Promise<GitServer> {
   return startGitServer({ username: GIT_USER, password: GIT_PASSWORD });
 }
 
-export async function createGitSecret(namespace: string, name = 'git-auth', data: Record<string, string> = { username: GIT_USER, password: GIT_PASSWORD }): Promise<void> {
+/** The label Kure's Secret informer selects on: credentials Secrets carry it. */
+export const CREDENTIALS_LABELS = { 'kure.dev/credentials': 'true' };
+
+/** A Git credentials Secret, labelled kure.dev/credentials=true unless `labels` says otherwise. */
+export async function createGitSecret(
+  namespace: string,
+  name = 'git-auth',
+  data: Record<string, string> = { username: GIT_USER, password: GIT_PASSWORD },
+  labels: Record<string, string> = CREDENTIALS_LABELS,
+): Promise<void> {
   const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-  await serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: encoded, type: 'Opaque' } as never);
+  await serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, data: encoded, type: 'Opaque' } as never);
 }
 
 export const silentLogger = () => pino({ level: process.env.KURE_TEST_LOG_LEVEL ?? 'silent' });

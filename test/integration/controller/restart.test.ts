@@ -56,7 +56,7 @@ describe('kure controller across a real API server restart', () => {
     const ns = await createTestNamespace('kr', kc);
     git.createRepo('restart');
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await applyHere({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-auth', namespace: ns }, data: { username: b64(GIT_USER), password: b64(GIT_PASSWORD) } });
+    await applyHere({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-auth', namespace: ns, labels: { 'kure.dev/credentials': 'true' } }, data: { username: b64(GIT_USER), password: b64(GIT_PASSWORD) } });
     for (const o of [...smallCluster(ns, git.url('restart')), configMapApp(ns, 'a', 'web', { v: '1' })]) await applyHere(o);
 
     const m = await startTestManager([ns], {

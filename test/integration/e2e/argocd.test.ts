@@ -191,7 +191,7 @@ beforeAll(async () => {
     ['dashboards/staging/overview.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard-overview\n  namespace: default\ndata:\n  overview.json: "{}"\n'],
   ]);
   await createNamespaces(kc, [NS.staging]);
-  await createSecret(kc, NS.staging, 'git-auth', { username: GIT_USER, password: GIT_PASSWORD });
+  await createSecret(kc, NS.staging, 'git-auth', { username: GIT_USER, password: GIT_PASSWORD }, { 'kure.dev/credentials': 'true' });
   kubelet = startClusterStandIn();
   manager = await startTestManager([NS.staging], { kubeConfig: kc });
 }, 30 * 60_000); // a cold build of Argo CD takes several minutes; warm, this is seconds

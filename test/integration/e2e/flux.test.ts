@@ -206,7 +206,7 @@ beforeAll(async () => {
   ]);
   await createNamespaces(kc, [NS.platform, NS.teamA]);
   const creds = { username: GIT_USER, password: GIT_PASSWORD };
-  await createSecret(kc, NS.platform, 'git-auth', creds);
+  await createSecret(kc, NS.platform, 'git-auth', creds, { 'kure.dev/credentials': 'true' }); // Kure's; the next two are Flux's
   await createSecret(kc, FLUX_NS, 'flux-system', creds);
   await createSecret(kc, FLUX_NS, 'policies-git', creds);
   helmStandIn = startHelmControllerStandIn();

@@ -61,6 +61,22 @@ describe('Reflector', () => {
     await r.stop();
   });
 
+  it('watches with its label selector (Secrets: kure.dev/credentials=true), on every re-watch; none without one', async () => {
+    const api = fakeApi();
+    api.steps.push((_cb, done) => done(null));
+    const r = new Reflector<Obj>({ resource: 'secrets', path: '/api/v1/secrets', list: api.list, watch: api.watch, labelSelector: 'kure.dev/credentials=true', watchTimeoutSeconds: 60, logger: pino({ level: 'silent' }), minBackoffMs: 1 });
+    r.start();
+    await until(() => api.calls.length === 2);
+    for (const c of api.calls) expect(c.params).toMatchObject({ labelSelector: 'kure.dev/credentials=true', resourceVersion: '10' });
+    await r.stop();
+    const plain = fakeApi();
+    const r2 = new Reflector<Obj>({ resource: 't', path: '/x', list: plain.list, watch: plain.watch, watchTimeoutSeconds: 60, logger: pino({ level: 'silent' }) });
+    r2.start();
+    await until(() => plain.calls.length === 1);
+    expect(plain.calls[0]!.params).not.toHaveProperty('labelSelector');
+    await r2.stop();
+  });
+
   it('re-lists on 410 Gone and reports only real changes', async () => {
     const api = fakeApi();
     const restarts: string[] = [];

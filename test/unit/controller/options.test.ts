@@ -23,6 +23,7 @@ describe('parseOptions', () => {
       concurrency: 4,
       watchTimeoutSeconds: 300,
     });
+    expect(o.credentialsNamespaces).toEqual([]);
     expect(o.kubeconfig).toBeUndefined();
     expect(o.gitCacheDir).toMatch(/kure-git-cache$/);
     expect(o.identity).toMatch(/-abc$/);
@@ -69,6 +70,14 @@ describe('parseOptions', () => {
   it('recognises --help', () => {
     expect(parseOptions(['--settle', '1s', '--help'], sources())).toEqual({ help: true });
     expect(parseOptions(['-h'], sources())).toEqual({ help: true });
+  });
+
+  it('takes --credentials-namespaces (or $KURE_CREDENTIALS_NAMESPACES), only among the watched namespaces', () => {
+    expect(opts(['--namespaces=platform,team-a', '--credentials-namespaces=platform']).credentialsNamespaces).toEqual(['platform']);
+    expect(opts([], { KURE_CREDENTIALS_NAMESPACES: 'platform, ops' }).credentialsNamespaces).toEqual(['platform', 'ops']);
+    expect(() => opts(['--namespaces=platform,team-a', '--credentials-namespaces=platform,ops'])).toThrow(
+      new UsageError('--credentials-namespaces: ops not in --namespaces (platform, team-a): Kure would see no KureCluster there'),
+    );
   });
 
   it('documents every flag and env var in --help', () => {

@@ -202,6 +202,81 @@ describe('Reconciler', () => {
     expect(sink.commits[0]!.target.auth).toEqual({ token: 't0k3n' });
   });
 
+  it('an unlabelled credentials Secret is SecretNotLabelled, told from an absent one by its metadata alone; labelling it pushes', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' }, { team: 'platform' });
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    const message = `Secret platform/git (spec.repository.secretRef) is not labelled kure.dev/credentials=true; Kure only reads labelled Secrets: kubectl -n platform label secret git kure.dev/credentials=true`;
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'SecretNotLabelled', message });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'ClusterNotReady', message: expect.stringContaining(message) });
+    expect(events.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'SecretNotLabelled', note: message }));
+    expect(sink.commits).toHaveLength(0);
+    // Only the metadata was read: the unlabelled Secret's data never reached the controller.
+    expect(kube.secretReads).toEqual([{ namespace: NS, name: 'git', view: 'metadata' }]);
+    expect(JSON.stringify([kube.statusWrites, events.events])).not.toContain('hunter2');
+
+    // Absent: NotFound, again by metadata alone.
+    cache.secrets.clear();
+    await r.reconcile(`${NS}/prod`);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'NotFound', message: 'Secret platform/git (spec.repository.secretRef) not found' });
+    expect(kube.secretReads.map((x) => x.view)).toEqual(['metadata', 'metadata']);
+
+    // Labelled (the informer then delivers it and re-queues the cluster): pushed with it.
+    cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' });
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(sink.commits[0]!.target.auth).toEqual({ username: 'kure', password: 'hunter2' });
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('reads a labelled Secret whose data the cache dropped, and a labelled one the watch has not delivered yet; never an unlabelled one', async () => {
+    const { cache, kube, sink, r } = setup();
+    const realSecret = cache.secret.bind(cache);
+    // The cache holds only the metadata (no KureCluster referenced the Secret when it was cached).
+    cache.secret = (ns, name) => {
+      const s = realSecret(ns, name);
+      return s && { metadata: s.metadata };
+    };
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(sink.commits[0]!.target.auth).toEqual({ username: 'kure', password: 'hunter2' });
+    expect(kube.secretReads).toEqual([{ namespace: NS, name: 'git', view: 'full' }]);
+
+    // Not in the cache at all, but labelled on the server (watch lag): metadata first, then the Secret.
+    cache.secret = () => undefined;
+    kube.secretReads.length = 0;
+    cache.put(app('c'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(kube.secretReads.map((x) => x.view)).toEqual(['metadata', 'full']);
+
+    // The label removed between the cache's view and the read: not used.
+    cache.secret = (ns, name) => ({ metadata: { namespace: ns, name, labels: { 'kure.dev/credentials': 'true' } } });
+    cache.putSecret(NS, 'git', { token: 'other' }, {});
+    cache.put(app('d'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'SecretNotLabelled' });
+    expect(sink.commits).toHaveLength(2);
+  });
+
+  it('with credentialsNamespaces, a secretRef outside them is NotAllowed and no Secret is read; inside, it is used', async () => {
+    const cache = new FakeCache();
+    const kube = new FakeKube(cache);
+    const sink = new FakeSink();
+    const deps = { cache, kube, sink, events: new FakeEvents(), pipeline: { assemble, isRenderable, render }, logger: pino({ level: 'silent' }) };
+    cache.putSecret(NS, 'git', { token: 't0k3n' });
+    cache.put(cluster(), node('apps'), bundle('web'), app('a'));
+    const outside = new Reconciler({ ...deps, credentialsNamespaces: ['ops', 'infra'] });
+    expect((await outside.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({
+      status: 'False',
+      reason: 'NotAllowed',
+      message:
+        'Secret platform/git (spec.repository.secretRef): Kure reads credentials only in namespaces ops, infra (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add platform',
+    });
+    expect(kube.secretReads).toEqual([]);
+    expect(sink.commits).toHaveLength(0);
+    expect((await new Reconciler({ ...deps, credentialsNamespaces: [NS] }).reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(sink.commits[0]!.target.auth).toEqual({ token: 't0k3n' });
+  });
+
   it('deletion with deletionPolicy Delete removes the path in one commit, then drops the finalizer', async () => {
     const { cache, kube, sink, r } = setup();
     cache.put(cluster({ deletionPolicy: 'Delete' }));

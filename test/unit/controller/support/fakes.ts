@@ -1,9 +1,9 @@
 // Fakes for reconciler tests: an in-memory cache that behaves like the informer caches (status
 // patches land in it, as the watch would deliver them), a recording Git sink and event recorder.
-import type { V1Secret } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { KureKind, KureResource } from '../../../../src/api/schema.js';
 import type { GitTarget, ResourceCache, Sink, SyncResult } from '../../../../src/controller/contracts.js';
-import type { KureWriter } from '../../../../src/controller/kube.js';
+import { CREDENTIALS_LABEL, isCredentialsSecret, type KureWriter } from '../../../../src/controller/kube.js';
 import type { FileTree } from '../../../../src/model/types.js';
 
 export class FakeCache implements ResourceCache {
@@ -33,9 +33,13 @@ export class FakeCache implements ResourceCache {
     o.metadata.resourceVersion = String(++this.rv);
     this.rev++;
   }
-  putSecret(namespace: string, name: string, data: Record<string, string>): void {
+  /**
+   * A Secret on the "API server"; the cache (secret()) sees it only when it carries
+   * kure.dev/credentials=true (the default here), like the informer's label selector.
+   */
+  putSecret(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string> = { [CREDENTIALS_LABEL]: 'true' }): void {
     const enc = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-    this.secrets.set(`${namespace}/${name}`, { metadata: { namespace, name }, data: enc });
+    this.secrets.set(`${namespace}/${name}`, { metadata: { namespace, name, labels }, data: enc });
     this.rev++;
   }
   resources(): KureResource[] {
@@ -48,7 +52,8 @@ export class FakeCache implements ResourceCache {
     return this.objects.get(`${kind}/${namespace}/${name}`);
   }
   secret(namespace: string, name: string): V1Secret | undefined {
-    return this.secrets.get(`${namespace}/${name}`);
+    const s = this.secrets.get(`${namespace}/${name}`);
+    return isCredentialsSecret(s?.metadata) ? s : undefined;
   }
 }
 
@@ -64,8 +69,15 @@ export class FakeKube implements KureWriter {
     this.finalizerWrites.push({ name, finalizers });
     this.cache.patch(kind, namespace, name, (o) => (o.metadata.finalizers = [...finalizers]));
   }
+  /** Direct reads: `full` returned a Secret's data, `metadata` only its metadata. */
+  readonly secretReads: { namespace: string; name: string; view: 'full' | 'metadata' }[] = [];
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    return this.cache.secret(namespace, name);
+    this.secretReads.push({ namespace, name, view: 'full' });
+    return structuredClone(this.cache.secrets.get(`${namespace}/${name}`));
+  }
+  async readSecretMetadata(namespace: string, name: string): Promise<V1ObjectMeta | undefined> {
+    this.secretReads.push({ namespace, name, view: 'metadata' });
+    return structuredClone(this.cache.secrets.get(`${namespace}/${name}`)?.metadata);
   }
   readyOf(kind: KureKind, namespace: string, name: string) {
     return (this.cache.get(kind, namespace, name)?.status?.conditions ?? []).find((c) => c.type === 'Ready');
