@@ -139,6 +139,15 @@ export const ARGO_SYNC_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map
 /** JSON 6902 paths a patch of a bundle that admits other namespaces may not write: they move or retype objects. */
 const IDENTITY_PATHS = new Set(['', '/', '/metadata', '/metadata/namespace', '/kind', '/apiVersion']);
 
+const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 function fluxFieldProblems(spec: BundleSpec, admitsOthers: boolean, fail: Fail): void {
   spec.patches?.forEach((p, i) => {
     const field = `spec.patches[${i}].patch`;
@@ -149,6 +158,9 @@ function fluxFieldProblems(spec: BundleSpec, admitsOthers: boolean, fail: Fail):
       return fail(field, `is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
     }
     if (Array.isArray(doc)) {
+      // kustomize (and so Flux and Argo CD) reads a patch that starts with [ as JSON, not YAML.
+      if (p.patch.trimStart().startsWith('[') && !isJson(p.patch))
+        fail(field, 'starts with [, so kustomize reads it as JSON, and it is not valid JSON; write the operations as JSON, or as a YAML block list (- op: ...)');
       if (p.target === undefined) fail(`spec.patches[${i}].target`, 'is required for a JSON 6902 patch (a list of operations)');
       doc.forEach((op, j) => {
         const o = (op ?? {}) as Record<string, unknown>;

@@ -59,7 +59,7 @@ describe('bundle fields: shape and rules', () => {
         [
           'targetNamespace: web',
           'force: true',
-          'patches: [{patch: "{apiVersion: apps/v1, kind: Deployment, metadata: {name: api}, spec: {replicas: 3}}"}, {patch: "[{op: add, path: /metadata/labels/tier, value: web}]", target: {kind: Deployment}}]',
+          'patches: [{patch: "{apiVersion: apps/v1, kind: Deployment, metadata: {name: api}, spec: {replicas: 3}}"}, {patch: \'[{"op": "add", "path": "/metadata/labels/tier", "value": "web"}]\', target: {kind: Deployment}}]',
           'postBuild: {substitute: {domain: example.com, _CLUSTER2: prod}, substituteFrom: [{kind: ConfigMap, name: cluster-vars}, {kind: Secret, name: cluster-secrets, optional: true}]}',
           'healthChecks: [{apiVersion: apps/v1, kind: Deployment, name: api}, {apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, name: certificates.cert-manager.io}, {apiVersion: apps/v1, kind: Deployment, name: other, namespace: ops}, {apiVersion: example.com/v1, kind: Widget, name: w}]',
           'healthCheckExprs: [{apiVersion: example.com/v1, kind: Widget, current: "status.ready == true", failed: "status.failed == true"}]',
@@ -118,11 +118,14 @@ describe('bundle fields: shape and rules', () => {
 
   it('patches must parse, and a JSON 6902 patch needs a target and operations with op and path', () => {
     const patches = (...p: string[]) => bundle('web', `patches: [${p.join(', ')}]`);
-    expect(problemsOf(...base(), patches('{patch: "{a: [1"}', '{patch: "just text"}', '{patch: "[{op: add, path: /x, value: 1}]"}', '{patch: "[{value: 1}]", target: {kind: Deployment}}'))).toEqual([
+    expect(problemsOf(...base(), patches('{patch: "{a: [1"}', '{patch: "just text"}', '{patch: "[{op: add, path: /x, value: 1}]"}', '{patch: "[{value: 1}]", target: {kind: Deployment}}', '{patch: "[{op: add, path: /x, value: 1}]", target: {kind: Deployment}}', '{patch: "- {op: add, path: /x, value: 1}", target: {kind: Deployment}}', `{patch: ${JSON.stringify('[{"op": "add", "path": "/x", "value": 1}]')}, target: {kind: Deployment}}`))).toEqual([
       expect.stringMatching(/^KureBundle platform\/web: spec\.patches\[0\]\.patch: is not valid YAML: /),
       'KureBundle platform/web: spec.patches[1].patch: must be a strategic merge patch (an object) or a JSON 6902 patch (a list of operations)',
+      'KureBundle platform/web: spec.patches[2].patch: starts with [, so kustomize reads it as JSON, and it is not valid JSON; write the operations as JSON, or as a YAML block list (- op: ...)',
       'KureBundle platform/web: spec.patches[2].target: is required for a JSON 6902 patch (a list of operations)',
       'KureBundle platform/web: spec.patches[3].patch: operation 0 needs op and path (JSON 6902)',
+      'KureBundle platform/web: spec.patches[3].patch: starts with [, so kustomize reads it as JSON, and it is not valid JSON; write the operations as JSON, or as a YAML block list (- op: ...)',
+      'KureBundle platform/web: spec.patches[4].patch: starts with [, so kustomize reads it as JSON, and it is not valid JSON; write the operations as JSON, or as a YAML block list (- op: ...)',
     ]);
   });
 
@@ -197,7 +200,7 @@ describe('each engine refuses what it cannot do', () => {
     expect(
       problemsOf(
         ...base('argocd'),
-        bundle('web', 'healthChecks: [{apiVersion: apps/v1, kind: Deployment, name: api}], healthCheckExprs: [{apiVersion: example.com/v1, kind: Widget, current: "true"}], patches: [{patch: "[{op: add, path: /metadata/labels/a, value: b}]", target: {kind: ConfigMap}}]'),
+        bundle('web', 'healthChecks: [{apiVersion: apps/v1, kind: Deployment, name: api}], healthCheckExprs: [{apiVersion: example.com/v1, kind: Widget, current: "true"}], patches: [{patch: "- {op: add, path: /metadata/labels/a, value: b}", target: {kind: ConfigMap}}]'),
         app('a', manifests(cm('a'))),
         app('chart', helm('podinfo', 'install: {remediation: {retries: 3}}, upgrade: {remediation: {retries: -1, strategy: uninstall}}')),
       ),
@@ -345,7 +348,7 @@ describe('tenancy: patches and force of a bundle that admits other namespaces', 
   const MOVE = 'the bundle admits applications from other namespaces (spec.allowedNamespaces), and a patch reaches their objects too';
 
   it('refuses a patch that moves or retypes objects', () => {
-    expect(problemsOf(...base(), patched('[{op: replace, path: /metadata/namespace, value: kube-system}, {op: replace, path: /kind, value: ClusterRole}, {op: add, path: /metadata, value: {}}]', '{kind: Role}'))).toEqual([
+    expect(problemsOf(...base(), patched('- {op: replace, path: /metadata/namespace, value: kube-system}\n- {op: replace, path: /kind, value: ClusterRole}\n- {op: add, path: /metadata, value: {}}', '{kind: Role}'))).toEqual([
       `KureBundle platform/team: spec.patches[0].patch: operation 0 writes /metadata/namespace; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
       `KureBundle platform/team: spec.patches[0].patch: operation 1 writes /kind; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
       `KureBundle platform/team: spec.patches[0].patch: operation 2 writes /metadata; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
@@ -356,12 +359,12 @@ describe('tenancy: patches and force of a bundle that admits other namespaces', 
   });
 
   it('accepts patches that change other fields, and moving patches on a bundle without tenants', () => {
-    expect(problemsOf(...base(), patched('[{op: add, path: /metadata/labels/tier, value: web}]', '{kind: ConfigMap}'), tenant('c', manifests(cm('c'))))).toEqual([]);
+    expect(problemsOf(...base(), patched('[{"op": "add", "path": "/metadata/labels/tier", "value": "web"}]', '{kind: ConfigMap}'), tenant('c', manifests(cm('c'))))).toEqual([]);
     // a strategic merge patch without target names its object by apiVersion, kind, name and namespace: that selects, it does not move
     expect(problemsOf(...base(), patched('{apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: team-a}, data: {b: "2"}}'))).toEqual([]);
-    expect(problemsOf(...base(), bundle('web', 'patches: [{patch: "[{op: replace, path: /metadata/namespace, value: ops}]", target: {kind: ConfigMap}}]'))).toEqual([]);
+    expect(problemsOf(...base(), bundle('web', 'patches: [{patch: "- {op: replace, path: /metadata/namespace, value: ops}", target: {kind: ConfigMap}}]'))).toEqual([]);
     // allowedNamespaces listing only the bundle's own namespace admits no tenant
-    expect(problemsOf(...base(), bundle('web', 'allowedNamespaces: [platform], patches: [{patch: "[{op: replace, path: /metadata/namespace, value: ops}]", target: {kind: ConfigMap}}]'))).toEqual([]);
+    expect(problemsOf(...base(), bundle('web', 'allowedNamespaces: [platform], patches: [{patch: "- {op: replace, path: /metadata/namespace, value: ops}", target: {kind: ConfigMap}}]'))).toEqual([]);
   });
 
   it('force widens nothing: the tenant is still held to the granted namespace', () => {
