@@ -17,7 +17,9 @@
 //   HelmRelease are applied and checked, the fetch fails (the bundle does not wait);
 // - the security node's OCIRepository (ghcr.io/acme/platform-policies) is replaced by a GitRepository
 //   on the local Git server holding deploy/production (no OCI registry here);
-// - one bundle is added with `suspend: true`.
+// - one bundle is added with `suspend: true`;
+// - a bundle `delivered` (issue 10: patches, postBuild, healthChecks, force, HelmRelease dependsOn,
+//   valuesFrom and remediation) is added by its own test, with a ConfigMap flux-system/cluster-vars.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -327,6 +329,93 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     const web = await getFlux(kc, 'Kustomization', FLUX_NS, 'web');
     expect(web?.status?.inventory?.entries?.some((e) => e.id.includes('frontend-settings'))).toBe(false);
     firstSha = push.sha;
+  }, 5 * 60_000);
+
+  // Issue 10 item 4: the Flux fields users reach for, applied by the real kustomize-controller.
+  it('applies a bundle with patches, postBuild (inline and from a ConfigMap), healthChecks and force; HelmReleases with dependsOn, valuesFrom and remediation', async () => {
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-settings', namespace: 'default' } } satisfies KubeObject;
+    const frozen = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-frozen', namespace: 'default' } } satisfies KubeObject;
+    await serverSideApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-vars', namespace: FLUX_NS }, data: { region: 'eu-west-1' } }, { kc });
+    await applyOn(
+      kc,
+      kure('KureBundle', NS.platform, 'delivered', {
+        nodeRef: { name: 'apps' },
+        targetNamespace: 'default',
+        force: true,
+        patches: [
+          { patch: '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "delivered-settings"}, "data": {"level": "debug"}}' },
+          { patch: '- op: add\n  path: /metadata/labels/tier\n  value: delivered\n', target: { kind: 'ConfigMap', labelSelector: 'app=delivered' } },
+        ],
+        postBuild: { substitute: { greeting: 'hello' }, substituteFrom: [{ kind: 'ConfigMap', name: 'cluster-vars' }, { kind: 'Secret', name: 'absent', optional: true }] },
+        healthChecks: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'delivered-settings' }],
+      }),
+    );
+    const configMaps = (frozenValue: string) =>
+      kure('KureApplication', NS.platform, 'delivered-settings', {
+        bundleRef: { name: 'delivered' },
+        manifests: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'delivered-settings', labels: { app: 'delivered' } },
+            data: { greeting: '${greeting}, world', region: '${region}', fallback: '${missing:=none}', literal: '$${greeting}', level: 'info' },
+          },
+          { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-frozen', labels: { app: 'delivered' } }, immutable: true, data: { value: frozenValue } },
+        ],
+      });
+    await applyOn(kc, configMaps('one'));
+    const chart = { chart: 'cert-manager', version: 'v1.16.2', repository: { url: helmRepo!.url } };
+    await applyOn(kc, kure('KureApplication', NS.platform, 'delivered-operator', { bundleRef: { name: 'delivered' }, helm: { ...chart, releaseName: 'delivered-operator', install: { remediation: { retries: 3 } }, upgrade: { remediation: { retries: 2, strategy: 'uninstall' } } } }));
+    await applyOn(
+      kc,
+      kure('KureApplication', NS.platform, 'delivered-widgets', {
+        bundleRef: { name: 'delivered' },
+        helm: { ...chart, releaseName: 'delivered-widgets', dependsOn: [{ name: 'delivered-operator' }], valuesFrom: [{ kind: 'Secret', name: 'widget-db', valuesKey: 'password', targetPath: 'db.password', optional: true }] },
+      }),
+    );
+    const rendered = async (names: string[]) =>
+      waitUntil(`KureApplications ${names.join(', ')} rendered and pushed`, async () => {
+        for (const n of names) {
+          const a = await getKureOn(kc, 'KureApplication', NS.platform, n);
+          const ready = (a.status as { conditions?: { type: string; status: string; observedGeneration?: number }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready');
+          if (ready?.status !== 'True' || ready.observedGeneration !== a.metadata.generation) return undefined;
+        }
+        return headOf(git!, REPO);
+      });
+    let sha = await rendered(['delivered-settings', 'delivered-operator', 'delivered-widgets']);
+    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
+    const ks = await waitApplied(['delivered'], sha);
+    expect(ks.get('delivered')!.spec).toMatchObject({ force: true, postBuild: { substitute: { greeting: 'hello' } } });
+
+    // postBuild: inline value, a ConfigMap of flux-system, a default, an escape; patches: merge and JSON 6902
+    const live = await getObject<KubeObject & { data?: Record<string, string> }>(kc, settings);
+    expect(live?.data).toEqual({ greeting: 'hello, world', region: 'eu-west-1', fallback: 'none', literal: '${greeting}', level: 'debug' });
+    expect(live?.metadata?.labels).toMatchObject({ app: 'delivered', tier: 'delivered' });
+    expect((await getObject<KubeObject & { data?: Record<string, string> }>(kc, frozen))?.data).toEqual({ value: 'one' });
+
+    // HelmReleases as the real API server stores them (Flux's CRD): dependsOn by release name, valuesFrom, remediation
+    const operator = await getFlux(kc, 'HelmRelease', 'default', 'delivered-operator');
+    expect(operator?.spec).toMatchObject({ install: { remediation: { retries: 3 } }, upgrade: { remediation: { retries: 2, strategy: 'uninstall' } } });
+    const widgets = await getFlux(kc, 'HelmRelease', 'default', 'delivered-widgets');
+    expect(widgets?.spec).toMatchObject({
+      dependsOn: [{ name: 'delivered-operator' }],
+      valuesFrom: [{ kind: 'Secret', name: 'widget-db', valuesKey: 'password', targetPath: 'db.password', optional: true }],
+    });
+
+    // force: an immutable ConfigMap's data changes; Flux recreates it instead of failing
+    const before = (await getObject(kc, frozen))?.metadata?.uid;
+    await applyOn(kc, configMaps('two'));
+    sha = await waitUntil('the changed ConfigMap pushed', async () => {
+      const head = headOf(git!, REPO);
+      return head !== sha ? head : undefined;
+    });
+    sha = await rendered(['delivered-settings']);
+    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
+    await waitApplied(['delivered'], sha);
+    const after = await getObject<KubeObject & { data?: Record<string, string> }>(kc, frozen);
+    expect(after?.data).toEqual({ value: 'two' });
+    expect(after?.metadata?.uid).not.toBe(before);
+    firstSha = sha!;
   }, 5 * 60_000);
 
   // Two series: a bundle without dependencies (Flux's own pickup), and `web`, the end of the chain
