@@ -166,10 +166,12 @@ function fluxFieldProblems(spec: BundleSpec, admitsOthers: boolean, fail: Fail):
         const o = (op ?? {}) as Record<string, unknown>;
         if (typeof o.op !== 'string' || typeof o.path !== 'string')
           return fail(field, `operation ${j} needs op and path (JSON 6902)`);
-        if (admitsOthers && IDENTITY_PATHS.has(o.path.replace(/\/+$/, '') || ''))
+        // `from` of move removes what it names: moving metadata.namespace away moves the object too.
+        const touched = [o.path, ...(o.op === 'move' && typeof o.from === 'string' ? [o.from] : [])].find((at) => IDENTITY_PATHS.has(at.replace(/\/+$/, '')));
+        if (admitsOthers && touched !== undefined)
           fail(
             field,
-            `operation ${j} writes ${o.path}; the bundle admits applications from other namespaces (spec.allowedNamespaces), and a patch reaches their objects too, so it may not change metadata.namespace, kind or apiVersion`,
+            `operation ${j} changes ${touched}; the bundle admits applications from other namespaces (spec.allowedNamespaces), and a patch reaches their objects too, so it may not change metadata.namespace, kind or apiVersion`,
           );
       });
     } else if (doc !== null && typeof doc === 'object') {

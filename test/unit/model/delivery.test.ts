@@ -349,9 +349,13 @@ describe('tenancy: patches and force of a bundle that admits other namespaces', 
 
   it('refuses a patch that moves or retypes objects', () => {
     expect(problemsOf(...base(), patched('- {op: replace, path: /metadata/namespace, value: kube-system}\n- {op: replace, path: /kind, value: ClusterRole}\n- {op: add, path: /metadata, value: {}}', '{kind: Role}'))).toEqual([
-      `KureBundle platform/team: spec.patches[0].patch: operation 0 writes /metadata/namespace; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
-      `KureBundle platform/team: spec.patches[0].patch: operation 1 writes /kind; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
-      `KureBundle platform/team: spec.patches[0].patch: operation 2 writes /metadata; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
+      `KureBundle platform/team: spec.patches[0].patch: operation 0 changes /metadata/namespace; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
+      `KureBundle platform/team: spec.patches[0].patch: operation 1 changes /kind; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
+      `KureBundle platform/team: spec.patches[0].patch: operation 2 changes /metadata; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
+    ]);
+    expect(problemsOf(...base(), patched('- {op: remove, path: /metadata/namespace}\n- {op: move, from: /metadata/namespace, path: /metadata/labels/ns}\n- {op: copy, from: /metadata/namespace, path: /metadata/labels/ns}', '{kind: ConfigMap}'))).toEqual([
+      `KureBundle platform/team: spec.patches[0].patch: operation 0 changes /metadata/namespace; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
+      `KureBundle platform/team: spec.patches[0].patch: operation 1 changes /metadata/namespace; ${MOVE}, so it may not change metadata.namespace, kind or apiVersion`,
     ]);
     expect(problemsOf(...base(), patched('{metadata: {namespace: kube-system}}', '{kind: ConfigMap}'))).toEqual([
       `KureBundle platform/team: spec.patches[0].patch: sets metadata.namespace; ${MOVE}, so it may not move objects to another namespace`,
