@@ -98,6 +98,8 @@ else
   log "cannot find or pull the base image $base"
   exit 1
 fi
+# BASE_ONLY=1: stop here (CI prepares the base while the Go builds run).
+[[ "${BASE_ONLY:-}" == 1 ]] && { log "base image ready: $base"; exit 0; }
 
 # --- the image --------------------------------------------------------------------------------------
 args=(build --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" -t "$image" -f Dockerfile)

@@ -81,7 +81,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     case 'version':
     case '--version':
-      io.out((await import('./version.js')).VERSION);
+      io.out((await import('../version.js')).VERSION);
       return 0;
     case undefined:
     case 'help':

@@ -127,7 +127,14 @@ export function parseResourcesPrecisely(file: string, text: string): ReadResult 
       for (const e of doc.errors) result.errors.push(`${position(e.pos[0])()}: invalid YAML: ${e.message.split('\n')[0]}`);
       continue;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      // yaml refuses alias bombs (an alias expanding past maxAliasCount nodes) while building the value.
+      result.errors.push(`${position(start)()}: invalid YAML: ${(e as Error).message} (more than 100 alias expansions are refused)`);
+      continue;
+    }
     addDocument(result, value, position(start), (i) => position(itemNode(doc, i)?.range?.[0] ?? start));
   }
   return result;

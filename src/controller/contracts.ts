@@ -25,6 +25,8 @@ export interface Pipeline {
   assemble(resources: readonly KureResource[]): AssembleResultLike;
   isRenderable(c: AssembledClusterLike): boolean;
   render(model: ClusterModel): FileTree;
+  /** Which resource each file of `tree` (from render) comes from; commits name them (src/render/owners.ts). */
+  owners?(model: ClusterModel, tree: FileTree): ReadonlyMap<string, ObjectRef>;
 }
 
 export type { GitAuth, GitErrorKind, GitTarget, SyncResult } from '../git/index.js';

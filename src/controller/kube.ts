@@ -17,6 +17,7 @@ import {
 import { GROUP, VERSION, type KureKind, type KureResource } from '../api/schema.js';
 import { KINDS } from '../api/kinds.js';
 import type { ListResult, WatchFn } from './informers.js';
+import type { Poke } from './notify.js';
 
 export interface SecretData {
   /** Decoded values (from base64 `data`, or `stringData` if a fake supplies it). */
@@ -173,5 +174,11 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
 
   replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease> {
     return this.coordination.replaceNamespacedLease({ namespace, name, body: lease });
+  }
+
+  /** Merge-patches metadata.annotations of a GitOps engine's object (notify.ts). */
+  async patchAnnotations(p: Poke): Promise<void> {
+    const { group, version, plural, namespace, name, annotations } = p;
+    await this.custom.patchNamespacedCustomObject({ group, version, namespace, plural, name, body: { metadata: { annotations } }, fieldManager: 'kure-controller' }, mergePatch);
   }
 }

@@ -7,7 +7,8 @@ import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES } from '../api/kinds.js';
 import type { KureKind, KureResource } from '../api/schema.js';
 import { assemble, isRenderable } from '../model/assemble.js';
-import { render } from '../render/index.js';
+import { fileOwners, render } from '../render/index.js';
+import { EngineNotifier } from './notify.js';
 import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } from './cache.js';
 import type { Pipeline, Sink } from './contracts.js';
 import { EventRecorder } from './events.js';
@@ -72,7 +73,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const api = new KubeApi(kc, (o.watchTimeoutSeconds * 1.25 + 30) * 1000);
   const metrics = new ControllerMetrics({ defaultMetrics: input.defaultMetrics ?? false });
   const events = new EventRecorder(api, { instance: o.identity, logger });
-  const pipeline: Pipeline = input.pipeline ?? { assemble, isRenderable, render };
+  const pipeline: Pipeline = input.pipeline ?? { assemble, isRenderable, render, owners: fileOwners };
   const sink = input.sink ?? (await defaultSink(o.gitCacheDir, logger));
   const namespaces: (string | undefined)[] = o.namespaces.length ? o.namespaces : [undefined];
 
@@ -132,7 +133,8 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     maxSettleMs: o.maxSettleMs,
     onDepthChange: (d) => metrics.workqueueDepth.set(d),
   });
-  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock() });
+  const notifier = o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined;
+  const reconciler = new Reconciler({ cache, kube: api, sink, pipeline, events, logger, metrics, repoLock: new RepoLock(), notifier });
 
   const onKure = (type: EventType, obj: KureResource, old?: KureResource) => {
     cache.bump();

@@ -29,6 +29,8 @@ export interface ControllerOptions {
   watchTimeoutSeconds: number;
   /** On SIGTERM, how long an in-flight push may take before it is abandoned. */
   shutdownGracePeriodMs: number;
+  /** After a push, ask Flux / Argo CD in this cluster to reconcile now (notify.ts). */
+  notifyEngine: boolean;
 }
 
 export class UsageError extends Error {
@@ -65,6 +67,7 @@ export const FLAGS: FlagSpec[] = [
   { flag: 'max-settle', env: ['KURE_MAX_SETTLE'], kind: 'duration', key: 'maxSettleMs', help: 'never delay a changed cluster longer than this, even under a stream of changes', defaultText: '10s' },
   { flag: 'concurrency', env: ['KURE_CONCURRENCY'], kind: 'int', key: 'concurrency', help: 'clusters reconciled in parallel', defaultText: '4' },
   { flag: 'watch-timeout', env: ['KURE_WATCH_TIMEOUT'], kind: 'duration', key: 'watchTimeoutSeconds', help: 'server-side timeout of each watch; the informer then re-watches (and re-lists on 410 Gone)', defaultText: '5m' },
+  { flag: 'notify-engine', env: ['KURE_NOTIFY_ENGINE'], kind: 'bool', key: 'notifyEngine', help: "after a push, annotate Flux's GitRepository (reconcile.fluxcd.io/requestedAt) or Argo CD's changed Applications (argocd.argoproj.io/refresh) in this cluster so they apply it now", defaultText: 'true' },
   { flag: 'shutdown-grace-period', env: ['KURE_SHUTDOWN_GRACE_PERIOD'], kind: 'duration', key: 'shutdownGracePeriodMs', help: 'on SIGTERM/SIGINT, how long an in-flight push may finish before it is abandoned', defaultText: '20s' },
 ];
 
@@ -100,6 +103,7 @@ export function defaultOptions(sources: OptionSources = {}): ControllerOptions {
     concurrency: 4,
     watchTimeoutSeconds: 300,
     shutdownGracePeriodMs: 20_000,
+    notifyEngine: true,
   };
 }
 

@@ -18,8 +18,10 @@ import {
   type Sink,
   type SyncResult,
 } from './contracts.js';
-import { changeMessage, describeChanges } from '../git/message.js';
+import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
+import { VERSION } from '../version.js';
 import type { EventRecorder } from './events.js';
+import { pokesAfterPush, type EngineNotifier } from './notify.js';
 import { FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
 import { decodeSecret, type KureWriter } from './kube.js';
 import { displayUrl, scrubString, type Logger } from './logger.js';
@@ -29,6 +31,8 @@ import { Reason, nextStatus, statusEqual, type ReadyInput } from './status.js';
 
 /** Queue key of the reconcile that writes status for resources that reach no cluster. */
 export const DETACHED_KEY = '~detached';
+
+const KIND_ORDER = ['KureCluster', 'KureNode', 'KureBundle', 'KureApplication'];
 
 export type Outcome = 'success' | 'invalid' | 'suspended' | 'error' | 'deleted' | 'skipped';
 
@@ -51,6 +55,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   metrics?: ControllerMetrics;
   repoLock?: RepoLock;
+  /** Asks the GitOps engine to reconcile now after a push (notify.ts); absent: it polls Git. */
+  notifier?: Pick<EngineNotifier, 'notify'>;
   /** Parallel status patches per reconcile (default 16). */
   statusConcurrency?: number;
   now?: () => Date;
@@ -100,6 +106,8 @@ export class Reconciler {
   private readonly now: () => Date;
   private memo: { revision: number; result: AssembleResultLike } | undefined;
   private membershipMap = new Map<string, string>();
+  /** File owners of the tree last rendered per cluster key: credits removed files to their former owner. */
+  private readonly lastOwners = new Map<string, ReadonlyMap<string, ObjectRef>>();
   /** Status we wrote, by refKey, with the resourceVersion the object had before (stale-cache guard). */
   private readonly written = new Map<string, { before: string | undefined; status: Record<string, unknown> }>();
 
@@ -208,11 +216,13 @@ export class Reconciler {
     }
 
     const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path || '.'}`;
+    const owners = this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>();
     let sync: SyncResult;
     try {
       sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-        this.d.sink.sync(target, tree, changeMessage(key), signal),
+        this.d.sink.sync(target, tree, this.commitMessage(key, ac, owners), signal),
       );
+      this.lastOwners.set(key, owners);
     } catch (err) {
       if (signal?.aborted) throw err;
       const kind = gitErrorKind(err) ?? 'other';
@@ -234,6 +244,7 @@ export class Reconciler {
       extra.lastCommit = lastCommit;
       this.d.logger.info({ cluster: key, sha: sync.sha, files: sync.changedPaths.length, attempts: sync.attempts }, 'pushed commit');
       void this.d.events.record(asTarget(cluster), 'Normal', 'Committed', `Pushed ${sync.sha.slice(0, 12)} to ${where}: ${sync.changedPaths.length} file(s) changed`, 'Push');
+      await this.d.notifier?.notify(key, pokesAfterPush(ac.model, sync.changedPaths, this.now()));
     }
     await this.writeMembers(
       members,
@@ -356,6 +367,33 @@ export class Reconciler {
     await this.d.kube.patchStatus(obj.kind as KureKind, obj.metadata.namespace ?? '', obj.metadata.name, next);
     this.written.set(k, { before: rv, status: next });
     if (this.written.size > 50_000) this.written.clear();
+  }
+
+  /**
+   * The commit message for a sync of `tree`: names the resources whose files changed, with their
+   * generations; files that were removed are credited to the owner they had in the last tree this
+   * process rendered for the cluster (the cluster itself when not known, e.g. after a restart).
+   */
+  private commitMessage(key: string, ac: AssembledClusterLike, owners: ReadonlyMap<string, ObjectRef>): (changedPaths: string[], drifted: string[]) => string {
+    const previous = this.lastOwners.get(key);
+    return (changedPaths, drifted) => {
+      const changed = new Map<string, ChangedObject>();
+      const driftedSet = new Set(drifted);
+      for (const p of changedPaths) {
+        if (driftedSet.has(p)) continue; // restored, not changed by a resource
+        const ref = owners.get(p) ?? previous?.get(p) ?? (p.endsWith('kustomization.yaml') ? undefined : ac.model.ref);
+        if (!ref || changed.has(refKey(ref))) continue;
+        const obj = this.d.cache.get(ref.kind, ref.namespace, ref.name);
+        changed.set(refKey(ref), { ref: `${ref.kind} ${ref.namespace}/${ref.name}`, ...(obj ? { generation: obj.metadata.generation ?? 0 } : {}) });
+      }
+      if (changed.size === 0 && drifted.length < changedPaths.length) {
+        // Only index files changed (an owner's file was removed and its owner is unknown): the cluster.
+        const ref = ac.model.ref;
+        changed.set(refKey(ref), { ref: `${ref.kind} ${ref.namespace}/${ref.name}`, generation: this.d.cache.get(ref.kind, ref.namespace, ref.name)?.metadata.generation ?? 0 });
+      }
+      const order = [...changed.values()].sort((a, b) => KIND_ORDER.indexOf(a.ref.split(' ')[0]!) - KIND_ORDER.indexOf(b.ref.split(' ')[0]!) || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      return provenanceMessage({ cluster: key, changed: order, changedPaths, drifted, version: VERSION });
+    };
   }
 
   private warn(cluster: KureCluster, reason: string, message: string): void {

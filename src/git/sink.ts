@@ -37,6 +37,12 @@ export interface SyncResult {
   changedPaths: string[];
   /** Push attempts (1 unless the branch moved under us). */
   attempts: number;
+  /**
+   * The changed paths that restore a file edited outside Kure: the branch held something else there
+   * than what Kure last pushed, and the desired content is what Kure last pushed. Known only when
+   * this process pushed the path before (after a restart an edit is indistinguishable from a change).
+   */
+  drifted: string[];
 }
 
 export interface GitSinkOptions {
@@ -49,7 +55,7 @@ export interface GitSinkOptions {
   timeoutMs?: number;
 }
 
-export type CommitMessage = string | ((changedPaths: string[]) => string);
+export type CommitMessage = string | ((changedPaths: string[], drifted: string[]) => string);
 
 export class GitSink {
   private readonly repos = new Map<string, CachedRepo>();
@@ -118,6 +124,8 @@ export class GitSink {
     const components = owned.split('/');
     const started = performance.now();
     let lastReason = '';
+    /** What Kure last pushed to the path, when the branch turned out to hold something else. */
+    let lastPushed: OwnedTree | undefined;
 
     try {
       await repo.init();
@@ -152,6 +160,7 @@ export class GitSink {
         let base = repo.owned.get(owned);
         if (!base || base.oid !== ownedOid) {
           if (base) log?.info({ expected: base.oid, found: ownedOid }, 'owned path changed outside Kure; reloading it');
+          lastPushed ??= base;
           base = await OwnedTree.load(repo.store, ownedOid);
           repo.owned.set(owned, base);
         }
@@ -160,19 +169,20 @@ export class GitSink {
         const plan = base.plan(desired);
         if (plan.changedPaths.length === 0) {
           log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
-          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt };
+          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [] };
         }
+        const drifted = lastPushed ? driftedPaths(plan.changedPaths, lastPushed, desired) : [];
         const batch = repo.newObjects();
         const { tree: next } = await base.apply(plan, batch);
         const route = await repo.writeRoute(levels, components, next.oid, batch);
-        const text = typeof message === 'function' ? message(plan.changedPaths) : message;
+        const text = typeof message === 'function' ? message(plan.changedPaths, drifted) : message;
         const time = new Date();
         const commit = batch.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
 
         // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
         const { pack } = batch.finish();
-        const outcome = await remote('push to', () =>
-          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, http),
+        const outcome = await remote('push to', async () =>
+          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
         );
         if (outcome.ok) {
           await repo.save(batch);
@@ -180,14 +190,15 @@ export class GitSink {
           repo.owned.set(owned, next);
           if (await repo.compactIfNeeded()) log?.debug({ sha: commit }, 'compacted the cached clone');
           log?.info(
-            { sha: commit, files: plan.changedPaths.length, attempt, ms: Math.round(performance.now() - started) },
+            { sha: commit, files: plan.changedPaths.length, drifted: drifted.length, attempt, ms: Math.round(performance.now() - started) },
             'pushed commit',
           );
-          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt };
+          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt, drifted };
         }
         const reason = outcome.reason ?? outcome.unpack;
         if (!isStaleRefReason(reason)) {
-          throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}`));
+          const said = outcome.messages ? `: the server said: ${serverText(outcome.messages)}` : '';
+          throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}${said}`));
         }
         lastReason = reason;
         log?.warn({ attempt, reason }, 'push rejected because the branch moved; fetching and retrying');
@@ -209,6 +220,42 @@ export class GitSink {
       ),
     );
   }
+}
+
+/**
+ * Whether to ask git-receive-pack for side-band-64k (so hook output reaches us). The fetch side's
+ * advertisement says so, except for an empty repository, whose upload-pack advertises nothing: then
+ * the receive-pack advertisement is read (one request, on the first push only).
+ */
+async function pushSideband(uploadCaps: Set<string>, url: string, http: Parameters<typeof discoverRefs>[2]): Promise<boolean> {
+  if (uploadCaps.size > 0) return uploadCaps.has('side-band-64k');
+  return (await discoverRefs(url, 'git-receive-pack', http)).capabilities.has('side-band-64k');
+}
+
+/**
+ * A server's message (hook output) as it may appear in a condition: `remote:` prefixes and control
+ * characters (terminal escapes) removed, lines joined, at most 500 characters. Credentials are
+ * scrubbed by the caller.
+ */
+function serverText(text: string): string {
+  const lines = text
+    .split(/\r?\n|\r/)
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .map((l) => l.replace(/^remote:\s?/, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, '').trim())
+    .filter(Boolean);
+  const joined = lines.join(' / ');
+  return joined.length > 500 ? `${joined.slice(0, 500)}…` : joined;
+}
+
+/** Changed paths where what Kure last pushed already was the desired content: someone else changed them. */
+function driftedPaths(changedPaths: readonly string[], lastPushed: OwnedTree, desired: FileTree): string[] {
+  let ours: Set<string>;
+  try {
+    ours = new Set(lastPushed.plan(desired).changedPaths);
+  } catch {
+    return []; // a path clash in the old snapshot: the new plan reports it
+  }
+  return changedPaths.filter((p) => !ours.has(p));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

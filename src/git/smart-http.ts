@@ -185,6 +185,11 @@ export interface PushOutcome {
   unpack: string;
   /** The server's reason when the ref update was refused (`fetch first`, `failed to update ref`, ...). */
   reason?: string;
+  /**
+   * What the server said to the user on side-band 2 (hook output, "remote: ..." lines): the text a
+   * pre-receive hook gives for declining a push. Untrusted: callers scrub, strip and cap it.
+   */
+  messages?: string;
 }
 
 /**
@@ -195,10 +200,12 @@ export async function receivePack(
   url: string,
   update: { ref: string; oldOid: string; newOid: string },
   pack: Uint8Array,
-  opts: RequestOptions,
+  opts: RequestOptions & { sideband?: boolean },
 ): Promise<PushOutcome> {
+  // With side-band-64k the server multiplexes the report (band 1) with hook output (band 2).
+  const caps = opts.sideband ? 'report-status side-band-64k' : 'report-status';
   const body = Buffer.concat([
-    pktLine(`${update.oldOid} ${update.newOid} ${update.ref}\0 report-status agent=git/kure\n`),
+    pktLine(`${update.oldOid} ${update.newOid} ${update.ref}\0 ${caps} agent=git/kure\n`),
     Buffer.from('0000'),
     pack,
   ]);
@@ -216,18 +223,31 @@ export async function receivePack(
   });
   const answer = Buffer.from(await res.arrayBuffer());
   if (!res.ok) throw httpError(res.status, answer);
+  let report = answer;
+  let messages = '';
+  if (opts.sideband) {
+    const bands: Buffer[] = [];
+    for (const line of parsePktLines(answer)) {
+      if (line === null || line.length === 0) continue;
+      const band = line[0];
+      if (band === 1) bands.push(line.subarray(1));
+      else if (band === 2 || band === 3) messages += line.subarray(1).toString('utf8');
+    }
+    report = Buffer.concat(bands);
+  }
+  const said = messages.trim() ? { messages: messages.trim() } : {};
   let unpack = '';
   let ok = false;
   let reason: string | undefined;
-  for (const line of parsePktLines(answer)) {
+  for (const line of parsePktLines(report)) {
     if (line === null) continue;
     const text = line.toString('utf8').replace(/\n$/, '');
     if (text.startsWith('unpack ')) unpack = text.slice('unpack '.length);
     else if (text === `ok ${update.ref}`) ok = true;
     else if (text.startsWith(`ng ${update.ref} `)) reason = text.slice(`ng ${update.ref} `.length);
   }
-  if (unpack !== 'ok') return { ok: false, unpack: unpack || 'no report from server', reason: reason ?? `unpack ${unpack}` };
-  return reason === undefined && ok ? { ok, unpack } : { ok: false, unpack, reason: reason ?? 'no status for the branch' };
+  if (unpack !== 'ok') return { ok: false, unpack: unpack || 'no report from server', reason: reason ?? `unpack ${unpack}`, ...said };
+  return reason === undefined && ok ? { ok, unpack, ...said } : { ok: false, unpack, reason: reason ?? 'no status for the branch', ...said };
 }
 
 /** Reasons receive-pack gives when the branch moved under us: fetch, rebuild and retry. */

@@ -8,6 +8,7 @@ import { allBundles } from './layout.js';
 import { renderTree } from './engines.js';
 import { groupOf, KUBERNETES_VERSION, kindInfo, unservedVersion, validateObject, type SchemaError } from '../schemas/index.js';
 import { joinPath } from './objects.js';
+import { recordOwners } from './owners.js';
 
 const NONE: readonly SchemaError[] = Object.freeze([]);
 
@@ -87,7 +88,9 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
   const problems: Problem[] = [];
   for (;;) {
     const found: { owner: ObjectRef; field: string; message: string }[] = [];
+    const owners = new Map<string, ObjectRef>();
     const tree = renderTree(model, (file, objects, owner, fields) => {
+      owners.set(file, owner);
       if (clean.has(objects)) return;
       const before = found.length;
       const report = (o: Record<string, unknown>, field: string, e: SchemaError) =>
@@ -104,6 +107,7 @@ export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => 
     }
     if (out.size === 0) {
       checkedTrees.set(model, tree);
+      recordOwners(tree, owners);
       return { problems };
     }
     for (const b of allBundles(model)) b.applications = b.applications.filter((a: ApplicationModel) => !out.has(formatRef(a.ref)));

@@ -17,3 +17,4 @@ export { argoHelmSource, helmObjects, workloadObjects, manifestsObjects } from '
 export { syncWaves } from './argocd/index.js';
 export { bucketLocation } from './flux/sources.js';
 export { toYaml, yamlDocument, YAML_OPTIONS } from './yaml.js';
+export { fileOwners, type FileOwners } from './owners.js';

@@ -146,4 +146,20 @@ maybe('deploy/kure (helm)', () => {
     ]);
     expect(pod.volumes.map((v: { emptyDir?: unknown }) => Object.keys(v).includes('emptyDir'))).toEqual([true, true]);
   });
+
+  it('grants patch on the engines\' GitRepository / Application only with controller.notifyEngine (default on)', async () => {
+    const notifyRules = (objs: KubeObject[]) =>
+      (one(objs, 'ClusterRole').rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) =>
+        r.apiGroups.some((g) => g === 'source.toolkit.fluxcd.io' || g === 'argoproj.io'),
+      );
+    const on = await helmTemplate({ values: {} });
+    expect(notifyRules(on)).toEqual([
+      { apiGroups: ['source.toolkit.fluxcd.io'], resources: ['gitrepositories'], verbs: ['patch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['patch'] },
+    ]);
+    expect(one(on, 'Deployment').spec.template.spec.containers[0].args).toContain('--notify-engine=true');
+    const off = await helmTemplate({ values: { controller: { notifyEngine: false } } });
+    expect(notifyRules(off)).toEqual([]);
+    expect(one(off, 'Deployment').spec.template.spec.containers[0].args).toContain('--notify-engine=false');
+  });
 });

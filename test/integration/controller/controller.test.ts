@@ -103,7 +103,7 @@ describe('kure controller', () => {
       expect(obj?.status?.observedGeneration).toBe(obj?.metadata.generation);
     }
     const prod = await getKure('KureCluster', ns.platform, 'production');
-    expect(prod?.status).toMatchObject({ lastCommit: { sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: expect.stringContaining('kure: render') } });
+    expect(prod?.status).toMatchObject({ lastCommit: { sha: expect.stringMatching(/^[0-9a-f]{40}$/), message: expect.stringMatching(/^kure: update /) } });
     expect(prod?.metadata.finalizers).toContain('kure.dev/finalizer');
 
     // A resync with nothing new: no commit, no status write.
@@ -143,6 +143,13 @@ describe('kure controller', () => {
     expect(changed.every((f) => f.startsWith('clusters/prod/') && f.includes('/web/'))).toBe(true);
     expect(lsTree(git, 'edit')).toEqual(tree);
     await waitReady('KureApplication', ns, 'one', { status: 'True', reason: 'Rendered' });
+    // Provenance, as `git log` reads it: the trailers name the application and its generation.
+    const gen = (await getKure('KureApplication', ns, 'one'))?.metadata.generation;
+    expect(gitCli(['--git-dir', git.gitdir('edit'), 'log', '-1', '--format=%s', 'main']).trim()).toBe(`kure: update ${ns}/prod: KureApplication ${ns}/one (1 file)`);
+    expect(gitCli(['--git-dir', git.gitdir('edit'), 'log', '-1', '--format=%(trailers:key=Kure-Cluster,valueonly)%(trailers:key=Kure-Changed,valueonly)', 'main']).trim().split('\n')).toEqual([
+      `${ns}/prod`,
+      `KureApplication ${ns}/one generation ${gen}`,
+    ]);
   });
 
   it('invalid input: precise conditions, nothing pushed; fixing it pushes', async () => {

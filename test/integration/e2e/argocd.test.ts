@@ -5,7 +5,7 @@
 // children wave by wave, each only after the waves before it are Synced and Healthy; every object of
 // every bundle is there with its namespace and Argo CD's tracking annotation; an application removed
 // from Kure is pruned; and the latency from a push to the objects changed, with the
-// argocd.argoproj.io/refresh annotation poked after the push (as Kure will).
+// argocd.argoproj.io/refresh annotation that Kure's controller sets after each push (the test never pokes Argo CD itself).
 //
 // What differs from examples/platform (nothing here reaches the internet):
 // - the fleet repository is the local Git server; Argo CD reads it with a repo-creds Secret;
@@ -283,7 +283,6 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     expect(await gone(settings)).toBe(false);
     await deleteKureOn(kc, 'KureApplication', NS.staging, 'web-settings');
     const push = await waitForPush(git!, REPO, sha);
-    await requestRefresh(kc, 'web');
     await waitUntil('web-settings pruned by Argo CD', () => gone(settings), 120_000, 100, () => 'not pruned');
     expect(await gone({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBe(false);
     await waitSynced(['web'], push.sha);
@@ -321,7 +320,6 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
       const ready = (a.status as { conditions?: { type: string; status: string; observedGeneration?: number }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready');
       return ready?.status === 'True' && ready.observedGeneration === a.metadata.generation ? headOf(git!, REPO) : undefined;
     });
-    await requestRefresh(kc, 'staging');
     const apps = await waitSynced(['staging', 'delivered'], sha);
     const app = apps.get('delivered')!;
     expect(app.spec.syncPolicy).toEqual({
@@ -358,7 +356,7 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     await waitUntil('selfHeal to restore data.level', async () => ((await getObject<Live>(kc, settings))?.data?.level === 'debug' ? true : undefined), 120_000, 200, () => 'not restored');
   }, 5 * 60_000);
 
-  it('measures a KureApplication change → pushed → objects changed by Argo CD (refresh poked after the push)', async () => {
+  it('measures a KureApplication change → pushed → objects changed by Argo CD (Kure pokes refresh after the push)', async () => {
     const samples = Number(process.env.KURE_E2E_LATENCY_SAMPLES ?? 10);
     const changeToApplied: number[] = [];
     const pushToApplied: number[] = [];
@@ -371,7 +369,6 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
         kure('KureApplication', NS.staging, 'latency', { bundleRef: { name: 'web' }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'latency' }, data: { i: String(i) } }] }),
       );
       const push = await waitForPush(git!, REPO, sha);
-      await requestRefresh(kc, 'web');
       await waitUntil(`ConfigMap web/latency with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25, () => 'Argo CD did not apply the change');
       const t1 = performance.now();
       changeToApplied.push(t1 - t0);

@@ -3,7 +3,8 @@
 // and apply it to a real API server (a control plane of this file's own), and the test checks what
 // landed there: every object of every bundle with the namespace and labels its bundle says,
 // dependsOn order, pruning of a removed application, a suspended bundle left alone, and the latency
-// from a push to the objects changed (with reconcile.fluxcd.io/requestedAt poked, as Kure will).
+// from a push to the objects changed (Kure's controller sets reconcile.fluxcd.io/requestedAt on the
+// GitRepository after each push, as Flux's webhook receiver would; the test never pokes Flux itself).
 //
 // What differs from examples/platform (nothing here reaches the internet):
 // - the fleet repository is the local Git server; the bootstrap GitRepository reads it with the
@@ -32,8 +33,8 @@ import {
   FLUX_CACHE_DIR,
   fluxReady,
   getFlux,
+  REQUESTED_AT,
   listFlux,
-  requestReconcile,
   startFlux,
   startHelmRepository,
   type Flux,
@@ -158,7 +159,8 @@ async function fluxSummary(): Promise<string> {
   for (const kind of ['GitRepository', 'Kustomization']) {
     for (const o of await listFlux(kc, kind, FLUX_NS).catch(() => [])) {
       const r = o.status?.conditions?.find((c) => c.type === 'Ready');
-      lines.push(`${kind} ${o.metadata.name}: ${r?.status} ${r?.reason}: ${r?.message} (applied ${o.status?.lastAppliedRevision ?? o.status?.artifact?.revision})`);
+      const handled = kind === 'GitRepository' ? ` requestedAt ${o.metadata.annotations?.[REQUESTED_AT]} handled ${(o.status as { lastHandledReconcileAt?: string } | undefined)?.lastHandledReconcileAt}` : '';
+      lines.push(`${kind} ${o.metadata.name}: ${r?.status} ${r?.reason}: ${r?.message} (applied ${o.status?.lastAppliedRevision ?? o.status?.artifact?.revision})${handled}`);
     }
   }
   return lines.join('\n') + `\n--- kustomize-controller:\n${flux?.kustomizeController.tail(15)}\n--- source-controller:\n${flux?.sourceController.tail(10)}`;
@@ -322,14 +324,22 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'frontend-settings', namespace: 'web' } } satisfies KubeObject;
     expect(await getObject(kc, settings)).toBeDefined();
     await deleteKureOn(kc, 'KureApplication', NS.platform, 'frontend-settings');
+    const asked = Date.now();
     const push = await waitForPush(git!, REPO, firstSha);
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
+    firstSha = push.sha;
+    // Kure asks Flux to look now, right after its push: the annotation is Kure's (the test never sets it).
+    await waitUntil(
+      'Kure to set reconcile.fluxcd.io/requestedAt on the GitRepository',
+      async () => Date.parse((await getFlux(kc, 'GitRepository', FLUX_NS, FLUX_NS))?.metadata.annotations?.[REQUESTED_AT] ?? '') >= asked - 1000,
+      30_000,
+      50,
+      () => 'no requestedAt newer than the change',
+    );
     await waitApplied(['web'], push.sha);
     expect(await getObject(kc, settings)).toBeUndefined();
     expect(await getObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBeDefined();
     const web = await getFlux(kc, 'Kustomization', FLUX_NS, 'web');
     expect(web?.status?.inventory?.entries?.some((e) => e.id.includes('frontend-settings'))).toBe(false);
-    firstSha = push.sha;
   }, 5 * 60_000);
 
   // Issue 10 item 4: the Flux fields users reach for, applied by the real kustomize-controller.
@@ -392,7 +402,6 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
         return headOf(git!, REPO);
       });
     let sha = await rendered(['delivered-settings', 'delivered-operator', 'delivered-widgets']);
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
     const ks = await waitApplied(['delivered'], sha);
     expect(ks.get('delivered')!.spec).toMatchObject({ force: true, postBuild: { substitute: { greeting: 'hello' } } });
 
@@ -419,7 +428,6 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     const before = (await jobNow())?.metadata?.uid;
     await applyOn(kc, manifests('busybox:2'));
     sha = await pushed(sha);
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
     await waitApplied(['delivered'], sha);
     const after = await jobNow();
     expect(imageOf(after)).toBe('busybox:2');
@@ -435,7 +443,6 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
       const head = headOf(git!, REPO)!;
       return head !== sha && !withForce(head) ? head : undefined;
     });
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
     await waitApplied(['delivered'], sha);
     await waitUntil('Kustomization delivered without force', async () => {
       const k = await getFlux(kc, 'Kustomization', FLUX_NS, 'delivered');
@@ -443,7 +450,6 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     });
     await applyOn(kc, manifests('busybox:3'));
     sha = await pushed(sha);
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
     let seen = '';
     const failed = await waitUntil(
       'Kustomization delivered to fail on the immutable Job template',
@@ -466,7 +472,6 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
       const head = headOf(git!, REPO)!;
       return head !== sha && withForce(head) ? head : undefined;
     });
-    await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
     await waitApplied(['delivered'], sha);
     expect(imageOf(await jobNow())).toBe('busybox:3');
     firstSha = sha;
@@ -478,14 +483,13 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
   it.each([
     ['leaf', 'a bundle without dependsOn'],
     ['web', 'web (3 dependencies deep)'],
-  ])('measures a KureApplication change → pushed → objects changed by Flux, %s (requestedAt poked after the push)', async (bundle, label) => {
+  ])('measures a KureApplication change → pushed → objects changed by Flux, %s (Kure pokes requestedAt after the push)', async (bundle, label) => {
     const samples = Number(process.env.KURE_E2E_LATENCY_SAMPLES ?? 10);
     const name = `latency-${bundle}`;
     const namespace = bundle === 'web' ? 'web' : 'default';
     if (bundle === 'leaf') {
       await applyOn(kc, kure('KureBundle', NS.platform, 'leaf', { nodeRef: { name: 'apps' }, targetNamespace: 'default' }));
       firstSha = (await waitForPush(git!, REPO, firstSha)).sha;
-      await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
       await waitApplied(['leaf'], firstSha);
     }
     const changeToApplied: number[] = [];
@@ -496,8 +500,9 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
       const t0 = performance.now();
       await applyOn(kc, kure('KureApplication', NS.platform, name, { bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { i: String(i) } }] }));
       const push = await waitForPush(git!, REPO, firstSha);
-      await requestReconcile(kc, 'GitRepository', FLUX_NS, FLUX_NS);
-      await waitUntil(`ConfigMap ${namespace}/${name} with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25, () => 'Flux did not apply the change');
+      await waitUntil(`ConfigMap ${namespace}/${name} with i=${i}`, async () => (await getObject<KubeObject & { data?: { i?: string } }>(kc, cm))?.data?.i === String(i), 120_000, 25).catch(async (err: Error) => {
+        throw new Error(`${err.message}: Flux did not apply ${push.sha}\n${await fluxSummary()}`);
+      });
       const t1 = performance.now();
       changeToApplied.push(t1 - t0);
       pushToApplied.push(t1 - push.at);

@@ -93,7 +93,7 @@ describe('GitSink', () => {
     git(gitdir, 'fsck', '--strict');
 
     const again = await sink.sync(t, tree(base), 'should not be committed');
-    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1 });
+    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1, drifted: [] });
     expect(commits(gitdir)).toBe(2);
 
     const changed = await sink.sync(t, tree({ ...base, 'apps/podinfo/service.yaml': 'kind: Service\nspec: {}\n' }), changeMessage('production'));
@@ -170,12 +170,30 @@ describe('GitSink', () => {
     gitCli(['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'commit', '--quiet', '-m', 'hand edits'], { cwd: other });
     await gitCliAsync(['push', '--quiet', 'origin', 'main'], { cwd: other });
 
-    const res = await sink.sync(t, tree(base), 'kure: repair');
+    const seen: string[][] = [];
+    const res = await sink.sync(t, tree(base), (changed, drifted) => (seen.push(changed, drifted), 'kure: repair'));
     expect(res.changed).toBe(true);
     expect(res.changedPaths).toEqual(['kustomization.yaml', 'stray.yaml']);
+    // Both restore what Kure had pushed: a drift repair, and the message function is told so.
+    expect(res.drifted).toEqual(['kustomization.yaml', 'stray.yaml']);
+    expect(seen).toEqual([res.changedPaths, res.drifted]);
     expect(git(gitdir, 'show', 'main:clusters/production/kustomization.yaml')).toBe(base['kustomization.yaml']);
     expect(filesUnder(gitdir, 'clusters/production')).toEqual(Object.keys(base).map((p) => `clusters/production/${p}`).sort());
     expect(git(gitdir, 'show', 'main:README.md')).toBe('v2\n');
+
+    // A hand edit and a change of Kure's own in one commit: only the edited file is a repair.
+    await gitCliAsync(['pull', '--quiet'], { cwd: other });
+    fs.writeFileSync(path.join(other, 'clusters/production/kustomization.yaml'), 'hand edit 2\n');
+    gitCli(['-c', 'user.name=Human', '-c', 'user.email=h@example.com', 'commit', '--quiet', '-am', 'hand edit 2'], { cwd: other });
+    await gitCliAsync(['push', '--quiet', 'origin', 'main'], { cwd: other });
+    const changedBase = { ...base, 'apps/podinfo/service.yaml': 'kind: Service\nspec: {ports: []}\n' };
+    const mixed = await sink.sync(t, tree(changedBase), 'kure: change and repair');
+    expect(mixed.changedPaths).toEqual(['apps/podinfo/service.yaml', 'kustomization.yaml']);
+    expect(mixed.drifted).toEqual(['kustomization.yaml']);
+
+    // Nothing edited by hand: nothing drifted.
+    const plain = await sink.sync(t, tree(base), 'kure: change');
+    expect(plain).toMatchObject({ changed: true, changedPaths: ['apps/podinfo/service.yaml'], drifted: [] });
   });
 
   it('retries when the branch moves between reading it and pushing, bounded by maxAttempts', async () => {
@@ -212,6 +230,24 @@ describe('GitSink', () => {
     expect((err as GitError).message).toMatch(/rejected 3 times/);
     expect(calls).toBe(3);
     expect(lines(git(gitdir, 'log', '--format=%s', 'main'))).not.toContain('never lands');
+  });
+
+  it("a push declined by a pre-receive hook says the hook's text, with credentials and terminal escapes removed", async () => {
+    const { name, gitdir } = newRepo({ 'README.md': 'v1\n' });
+    // The hook echoes the pusher's password back (as a careless hook might) and colours its output.
+    const hook = path.join(gitdir, 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, `#!/bin/sh\nprintf '\\033[31mGL-HOOK-ERR: main is protected\\033[0m\\n' >&2\necho "token ${PASS} may not push here" >&2\nexit 1\n`, { mode: 0o755 });
+    const sink = new GitSink({ cacheDir: path.join(tmp, 'cache') });
+    const err = await sink.sync(target(name), tree(base), 'kure 1').then(
+      () => undefined,
+      (e: unknown) => e as GitError,
+    );
+    expect(err).toBeInstanceOf(GitError);
+    expect(err!.kind).toBe('other');
+    expect(err!.message).toContain('was refused: pre-receive hook declined: the server said: GL-HOOK-ERR: main is protected / token');
+    expect(err!.message).not.toContain(PASS);
+    expect([...err!.message].filter((c) => c.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(commits(gitdir)).toBe(1);
   });
 
   it('removes path in one commit, and is a no-op when it is absent', async () => {

@@ -117,6 +117,18 @@ describe('parseResources', () => {
     ]);
   });
 
+  it('refuses an alias bomb quickly, naming the file and document, and still reads the other documents', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [prev, cur] of ['ab', 'bc', 'cd', 'de', 'ef', 'fg', 'gh', 'hi'] as const) levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    const bomb = `apiVersion: kure.dev/v1alpha1\nkind: KureNode\nmetadata: {name: a, namespace: p}\nspec:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
+    const good = 'apiVersion: kure.dev/v1alpha1\nkind: KureNode\nmetadata: {name: b, namespace: p}\nspec: {}\n';
+    const started = performance.now();
+    const r = parseResources('bomb.yaml', `${good}---\n${bomb}`);
+    expect(performance.now() - started).toBeLessThan(2000); // 9^9 strings if expanded: this would not return
+    expect(r.errors).toEqual([expect.stringMatching(/^bomb\.yaml:6:1: invalid YAML: .*alias.*\(more than 100 alias expansions are refused\)$/)]);
+    expect(r.resources.map((x) => x.metadata.name)).toEqual(['b']);
+  });
+
   it('gives file:line:col for documents that are not Kure resources, though the fast path read them', () => {
     const text = 'apiVersion: kure.dev/v1alpha1\nkind: KureNode\nmetadata: {name: a}\nspec: {}\n---\n# a comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: z}\n---\n- 1\n';
     expect(parseResources('f.yaml', text)).toMatchObject({

@@ -1,10 +1,11 @@
 import pino from 'pino';
 import type { KureResource } from '../../../src/api/schema.js';
 import { DETACHED_KEY, Reconciler } from '../../../src/controller/reconciler.js';
+import { VERSION } from '../../../src/version.js';
 import { FINALIZER } from '../../../src/controller/finalizer.js';
 import { clusterKeyFor, isRelevantUpdate } from '../../../src/controller/cache.js';
 import { assemble, isRenderable } from '../../../src/model/assemble.js';
-import { render } from '../../../src/render/index.js';
+import { fileOwners, render } from '../../../src/render/index.js';
 import { FakeCache, FakeEvents, FakeKube, FakeSink, GitError } from './support/fakes.js';
 
 const NS = 'platform';
@@ -31,12 +32,15 @@ const app = (name: string, bundleName = 'web', data: Record<string, string> = { 
     },
   }) as KureResource;
 
+/** The trailer block: the last paragraph of a commit message. */
+const trailers = (message: string): string[] => message.split('\n\n').at(-1)!.split('\n');
+
 function setup() {
   const cache = new FakeCache();
   const kube = new FakeKube(cache);
   const sink = new FakeSink();
   const events = new FakeEvents();
-  const r = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render }, logger: pino({ level: 'silent' }), now: () => new Date('2025-01-01T00:00:00Z') });
+  const r = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }), now: () => new Date('2025-01-01T00:00:00Z') });
   cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' });
   cache.put(cluster(), node('apps'), bundle('web'), app('a'), app('b'));
   return { cache, kube, sink, events, r };
@@ -50,11 +54,20 @@ describe('Reconciler', () => {
     expect(cache.get('KureCluster', NS, 'prod')?.metadata.finalizers).toEqual([FINALIZER]);
     expect(sink.commits).toHaveLength(1);
     expect(sink.commits[0]!.target).toMatchObject({ url: 'http://git.local/fleet.git', branch: 'main', path: 'clusters/prod', auth: { username: 'kure', password: 'hunter2' } });
-    expect(sink.commits[0]!.message).toMatch(/^kure: render platform\/prod \(\d+ files\)/);
+    expect(sink.commits[0]!.message.split('\n')[0]).toBe(
+      'kure: update platform/prod: KureBundle platform/web, KureApplication platform/a, KureApplication platform/b (6 files)',
+    );
+    expect(trailers(sink.commits[0]!.message)).toEqual([
+      'Kure-Cluster: platform/prod',
+      'Kure-Changed: KureBundle platform/web generation 1',
+      'Kure-Changed: KureApplication platform/a generation 1',
+      'Kure-Changed: KureApplication platform/b generation 1',
+      `Kure-Version: ${VERSION}`,
+    ]);
     for (const [kind, name] of [['KureCluster', 'prod'], ['KureNode', 'apps'], ['KureBundle', 'web'], ['KureApplication', 'a']] as const) {
       expect(kube.readyOf(kind, NS, name)).toMatchObject({ status: 'True', reason: 'Rendered', observedGeneration: 1 });
     }
-    expect(cache.get('KureCluster', NS, 'prod')?.status).toMatchObject({ lastCommit: { sha: 'sha1', message: expect.stringMatching(/^kure: render/) } });
+    expect(cache.get('KureCluster', NS, 'prod')?.status).toMatchObject({ lastCommit: { sha: 'sha1', message: expect.stringMatching(/^kure: update platform\/prod: /) } });
     expect(events.events).toContainEqual(expect.objectContaining({ type: 'Normal', reason: 'Committed' }));
     expect(JSON.stringify([kube.statusWrites, events.events])).not.toContain('hunter2');
   });
@@ -78,7 +91,45 @@ describe('Reconciler', () => {
     expect(sink.commits).toHaveLength(2);
     expect(sink.commits[1]!.changedPaths.length).toBeGreaterThan(0);
     expect(sink.commits[1]!.changedPaths.filter((p) => !p.includes('/web/'))).toEqual([]);
+    // Provenance: the commit names the application that made it, at its new generation.
+    expect(sink.commits[1]!.message.split('\n')[0]).toBe('kure: update platform/prod: KureApplication platform/a (1 file)');
+    expect(trailers(sink.commits[1]!.message)).toContain('Kure-Changed: KureApplication platform/a generation 2');
     expect(kube.statusWrites.slice(writes).map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['KureApplication/a', 'KureCluster/prod']);
+  });
+
+  it('after a push (and only then) asks the engine to reconcile now', async () => {
+    const { cache, sink, events, kube } = setup();
+    const notified: { cluster: string; pokes: string[] }[] = [];
+    const notifier = { notify: async (cluster: string, pokes: readonly { plural: string; name: string }[]) => (notified.push({ cluster, pokes: pokes.map((p) => `${p.plural}/${p.name}`) }), pokes.length) };
+    const r = new Reconciler({ cache, kube, sink, events, notifier, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }) });
+    await r.reconcile(`${NS}/prod`);
+    await r.reconcile(`${NS}/prod`); // nothing new: no push, no poke
+    expect(notified).toEqual([{ cluster: `${NS}/prod`, pokes: ['gitrepositories/flux-system'] }]);
+  });
+
+  it('credits the files of a deleted application to it, marked deleted', async () => {
+    const { cache, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    cache.delete('KureApplication', NS, 'b');
+    await r.reconcile(`${NS}/prod`);
+    expect(sink.commits).toHaveLength(2);
+    expect(sink.commits[1]!.message.split('\n')[0]).toBe('kure: update platform/prod: KureApplication platform/b (2 files)');
+    expect(trailers(sink.commits[1]!.message)).toEqual(['Kure-Cluster: platform/prod', 'Kure-Changed: KureApplication platform/b (deleted)', `Kure-Version: ${VERSION}`]);
+  });
+
+  it('a commit that only restores hand edits is a drift repair that credits nobody', async () => {
+    const { cache, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    // Someone edits a.yaml in Git; the next sync restores it (the fake reports it as drifted).
+    sink.remote.get('http://git.local/fleet.git#main')!.set('clusters/prod/nodes/apps/web/a.yaml', 'hand edit\n');
+    sink.drift = ['nodes/apps/web/a.yaml'];
+    await r.reconcile(`${NS}/prod`);
+    expect(sink.commits[1]!.message.split('\n')[0]).toBe('kure: repair drift in platform/prod (1 file edited outside Kure)');
+    expect(trailers(sink.commits[1]!.message)).toEqual(['Kure-Cluster: platform/prod', 'Kure-Drift-Repair: 1', `Kure-Version: ${VERSION}`]);
+    // A later change of the application is credited to it again.
+    cache.put(app('a', 'web', { a: '3' }));
+    await r.reconcile(`${NS}/prod`);
+    expect(trailers(sink.commits[2]!.message)).toContain('Kure-Changed: KureApplication platform/a generation 2');
   });
 
   it('invalid input: nothing pushed, precise reasons on the culprit, ClusterNotReady on the others', async () => {
@@ -106,8 +157,10 @@ describe('Reconciler', () => {
     const res = await r.reconcile(`${NS}/prod`);
     expect(res.outcome).toBe('success');
     expect(sink.commits).toHaveLength(1);
-    expect([...sink.remote.values()][0]!.size).toBeGreaterThan(0);
-    expect(JSON.stringify([...sink.remote.values()][0]!.get('clusters/prod/' + 'x') ?? '')).not.toContain('intruder');
+    // The rest of the bundle is in Git; no file of the pushed tree mentions the intruder.
+    const pushed = [...sink.remote.values()][0]!;
+    expect(pushed.get('clusters/prod/nodes/apps/web/a.yaml')).toContain('name: a');
+    expect([...pushed].filter(([, content]) => content.includes('intruder')).map(([p]) => p)).toEqual([]);
     expect(kube.readyOf('KureApplication', 'team-b', 'intruder')).toMatchObject({ status: 'False', reason: 'NotAllowed' });
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });

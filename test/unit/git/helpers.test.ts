@@ -1,7 +1,7 @@
 // The small pieces of src/git: paths, credentials and redaction, error kinds, pkt-lines, messages.
 import { credentials, redactUrls, TOKEN_USERNAME } from '../../../src/git/auth.js';
 import { GitError, HttpStatusError, toGitError } from '../../../src/git/errors.js';
-import { describeChanges } from '../../../src/git/message.js';
+import { describeChanges, provenanceMessage } from '../../../src/git/message.js';
 import { normaliseOwnedPath } from '../../../src/git/paths.js';
 import { isStaleRefReason, parsePktLines, pktLine } from '../../../src/git/smart-http.js';
 
@@ -108,5 +108,52 @@ describe('describeChanges', () => {
     expect(describeChanges('production', ['a.yaml'])).toBe('kure: render production (1 file)\n\na.yaml');
     expect(describeChanges('p', ['1', '2', '3', '4'], 2)).toBe('kure: render p (4 files)\n\n1\n2\n… and 2 more');
     expect(describeChanges('p', [])).toBe('kure: render p (0 files)\n');
+  });
+});
+
+describe('provenanceMessage', () => {
+  const base = { cluster: 'platform/prod', version: '1.2.3' };
+
+  it('names the resources in the subject, lists the paths, and ends with one trailer per resource', () => {
+    const m = provenanceMessage({
+      ...base,
+      changed: [{ ref: 'KureBundle platform/web', generation: 2 }, { ref: 'KureApplication team-a/api' }],
+      changedPaths: ['flux/kustomizations/web.yaml', 'nodes/apps/web/api.yaml'],
+      drifted: [],
+    });
+    expect(m).toBe(
+      [
+        'kure: update platform/prod: KureBundle platform/web, KureApplication team-a/api (2 files)',
+        '',
+        'flux/kustomizations/web.yaml',
+        'nodes/apps/web/api.yaml',
+        '',
+        'Kure-Cluster: platform/prod',
+        'Kure-Changed: KureBundle platform/web generation 2',
+        'Kure-Changed: KureApplication team-a/api (deleted)',
+        'Kure-Version: 1.2.3',
+      ].join('\n'),
+    );
+  });
+
+  it('shows three names, then how many more; caps the listed paths', () => {
+    const changed = ['a', 'b', 'c', 'd', 'e'].map((n) => ({ ref: `KureApplication ns/${n}`, generation: 1 }));
+    const m = provenanceMessage({ ...base, changed, changedPaths: ['1', '2', '3'], drifted: [] }, 2);
+    expect(m.split('\n')[0]).toBe('kure: update platform/prod: KureApplication ns/a, KureApplication ns/b, KureApplication ns/c and 2 more (3 files)');
+    expect(m.split('\n\n')[1]).toBe('1\n2\n… and 1 more');
+    expect(m.match(/^Kure-Changed: /gm)).toHaveLength(5);
+  });
+
+  it('says drift repair when every changed file restores a hand edit', () => {
+    const m = provenanceMessage({ ...base, changed: [], changedPaths: ['a.yaml'], drifted: ['a.yaml'] });
+    expect(m.split('\n')[0]).toBe('kure: repair drift in platform/prod (1 file edited outside Kure)');
+    expect(m.split('\n\n').at(-1)).toBe('Kure-Cluster: platform/prod\nKure-Drift-Repair: 1\nKure-Version: 1.2.3');
+  });
+
+  it('a change that also restores hand edits names the resources and lists the restored files', () => {
+    const m = provenanceMessage({ ...base, changed: [{ ref: 'KureApplication ns/a', generation: 3 }], changedPaths: ['a.yaml', 'b.yaml'], drifted: ['b.yaml'] });
+    expect(m.split('\n')[0]).toBe('kure: update platform/prod: KureApplication ns/a (2 files)');
+    expect(m).toContain('\nAlso restores 1 file edited outside Kure: b.yaml\n');
+    expect(m).toContain('\nKure-Drift-Repair: 1\n');
   });
 });

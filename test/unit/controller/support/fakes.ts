@@ -78,9 +78,11 @@ export class FakeSink implements Sink {
   readonly commits: { target: GitTarget; message: string; changedPaths: string[] }[] = [];
   readonly removes: GitTarget[] = [];
   fail: Error | undefined;
+  /** Paths (relative to target.path) the next sync reports as restored hand edits. */
+  drift: string[] = [];
   private n = 0;
 
-  async sync(target: GitTarget, tree: FileTree, message: string | ((changed: string[]) => string)): Promise<SyncResult> {
+  async sync(target: GitTarget, tree: FileTree, message: string | ((changed: string[], drifted: string[]) => string)): Promise<SyncResult> {
     if (this.fail) throw this.fail;
     const key = `${target.url}#${target.branch}`;
     const files = this.remote.get(key) ?? new Map<string, string>();
@@ -88,11 +90,15 @@ export class FakeSink implements Sink {
     const next = new Map([...files].filter(([p]) => !p.startsWith(prefix)));
     for (const [p, c] of tree) next.set(prefix + p, c);
     const changed = [...new Set([...files.keys(), ...next.keys()])].filter((p) => files.get(p) !== next.get(p)).sort();
-    if (changed.length === 0) return { changed: false, sha: `sha${this.n}`, changedPaths: [], attempts: 1 };
+    if (changed.length === 0) return { changed: false, sha: `sha${this.n}`, changedPaths: [], attempts: 1, drifted: [] };
     this.remote.set(key, next);
-    const msg = typeof message === 'string' ? message : message(changed);
+    // Like the real sink: paths relative to target.path.
+    const relative = changed.map((p) => p.slice(prefix.length));
+    const drifted = relative.filter((p) => this.drift.includes(p));
+    this.drift = [];
+    const msg = typeof message === 'string' ? message : message(relative, drifted);
     this.commits.push({ target, message: msg, changedPaths: changed });
-    return { changed: true, sha: `sha${++this.n}`, time: '2025-01-01T00:00:00Z', message: msg, changedPaths: changed, attempts: 1 };
+    return { changed: true, sha: `sha${++this.n}`, time: '2025-01-01T00:00:00Z', message: msg, changedPaths: relative, attempts: 1, drifted };
   }
   async remove(target: GitTarget, message: string): Promise<SyncResult> {
     if (this.fail) throw this.fail;
@@ -102,7 +108,7 @@ export class FakeSink implements Sink {
     const prefix = `${target.path}/`;
     const gone = [...files.keys()].filter((p) => p.startsWith(prefix));
     for (const p of gone) files.delete(p);
-    return { changed: gone.length > 0, sha: `sha${++this.n}`, message, changedPaths: gone, attempts: 1 };
+    return { changed: gone.length > 0, sha: `sha${++this.n}`, message, changedPaths: gone.map((p) => p.slice(prefix.length)), attempts: 1, drifted: [] };
   }
 }
 

@@ -1,0 +1,75 @@
+// Secrets stay secret: known credentials are fed through the controller's failure paths (wrong
+// password, a pre-receive hook that echoes the pusher's token, a Git server that is down) and
+// searched for in everything Kure writes: its logs (every level), Events, status, commit messages.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { createGitSink } from '../../../src/controller/git-sink.js';
+import type { Manager } from '../../../src/controller/manager.js';
+import { gitCli, type GitServer } from '../../support/git-server.js';
+import { kubeRequest } from '../../support/kube.js';
+import { applyAll, createGitSecret, getKure, GIT_PASSWORD, GIT_USER, installCrds, newNamespace, smallCluster, startGit, startTestManager, waitReady } from './harness.js';
+
+let git: GitServer;
+const managers: Manager[] = [];
+const logLines: string[] = [];
+const logger = pino({ level: 'trace' }, { write: (s: string) => void logLines.push(s) });
+
+beforeAll(async () => {
+  await installCrds();
+  git = await startGit();
+});
+afterAll(async () => {
+  for (const m of managers) await m.stop();
+  await git?.stop();
+});
+
+async function start(ns: string): Promise<Manager> {
+  const sink = createGitSink(mkdtempSync(path.join(tmpdir(), 'kure-secrets-git-')), logger);
+  const m = await startTestManager([ns], { logger, sink });
+  managers.push(m);
+  return m;
+}
+
+/** Every place Kure writes to, for one namespace and repository. */
+async function everythingKureWrote(ns: string, repo: string): Promise<string> {
+  const { body: events } = await kubeRequest<{ items: unknown[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+  const objects = await Promise.all(['KureCluster/prod', 'KureNode/apps', 'KureBundle/web'].map((k) => getKure(k.split('/')[0]!, ns, k.split('/')[1]!)));
+  const log = gitCli(['--git-dir', git.gitdir(repo), 'log', '--all', '--format=%B']);
+  return [logLines.join(''), JSON.stringify(events.items), JSON.stringify(objects.map((o) => o?.status)), log].join('\n');
+}
+
+/** The secret, and the encodings a leak would take (base64 of it and of user:secret, URL-encoded). */
+const encodings = (secret: string) => [secret, Buffer.from(secret).toString('base64'), Buffer.from(`${GIT_USER}:${secret}`).toString('base64'), encodeURIComponent(secret)];
+
+describe('credentials never leak', () => {
+  it('a wrong password: GitError on the cluster, and the password is nowhere', async () => {
+    const ns = await newNamespace('sec');
+    const wrong = `wr0ng-${ns}-Pa55`;
+    git.createRepo('wrong');
+    await createGitSecret(ns, 'git-auth', { username: GIT_USER, password: wrong });
+    await applyAll(smallCluster(ns, git.url('wrong')));
+    await start(ns);
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'GitError' });
+    expect(c.message).toMatch(/auth/i);
+    const all = await everythingKureWrote(ns, 'wrong');
+    for (const e of encodings(wrong)) expect({ leaked: e, found: all.includes(e) }).toEqual({ leaked: e, found: false });
+  });
+
+  it("a pre-receive hook that echoes the token: its text reaches the condition, the token does not", async () => {
+    const ns = await newNamespace('sec');
+    git.createRepo('hooked');
+    writeFileSync(path.join(git.gitdir('hooked'), 'hooks', 'pre-receive'), `#!/bin/sh\necho "policy: pushes by ${GIT_USER}:${GIT_PASSWORD} need a signed commit" >&2\nexit 1\n`, { mode: 0o755 });
+    await createGitSecret(ns);
+    await applyAll(smallCluster(ns, git.url('hooked')));
+    await start(ns);
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'GitError' });
+    expect(c.message).toContain('pre-receive hook declined: the server said: policy: pushes by');
+    expect(c.message).toContain('need a signed commit');
+    const all = await everythingKureWrote(ns, 'hooked');
+    expect(all).toContain('need a signed commit'); // the search looks where the text went
+    for (const e of encodings(GIT_PASSWORD)) expect({ leaked: e, found: all.includes(e) }).toEqual({ leaked: e, found: false });
+  });
+});
