@@ -541,6 +541,263 @@ export const BundleSpec = obj(
         },
       ),
     ),
+    patches: opt(
+      Type.Array(
+        obj(
+          {
+            patch: Type.String({
+              minLength: 1,
+              description:
+                'The patch, as YAML or JSON text: a strategic merge patch (an object) or a JSON 6902 patch (a list of ' +
+                'operations).',
+            }),
+            target: opt(
+              obj(
+                {
+                  group: opt(Type.String({ description: 'API group of the objects to patch ("" for the core group).' })),
+                  version: opt(Type.String({ description: 'API version of the objects to patch.' })),
+                  kind: opt(Type.String({ description: 'Kind of the objects to patch.' })),
+                  name: opt(Type.String({ description: 'Name of the objects to patch (a regular expression in kustomize).' })),
+                  namespace: opt(Type.String({ description: 'Namespace of the objects to patch.' })),
+                  labelSelector: opt(Type.String({ description: 'Label selector the objects to patch match.' })),
+                  annotationSelector: opt(Type.String({ description: 'Annotation selector the objects to patch match.' })),
+                },
+                {
+                  description:
+                    'The objects the patch applies to (kustomize patch target). Default: a strategic merge patch applies ' +
+                    'to the object its apiVersion, kind and metadata.name name; a JSON 6902 patch needs a target.',
+                },
+              ),
+            ),
+          },
+          { description: 'A kustomize patch.' },
+        ),
+        {
+          maxItems: 64,
+          description:
+            "Kustomize patches applied to the bundle's objects after they are built. Flux: the Kustomization patches. Argo " +
+            "CD: patches of the bundle's kustomization.yaml (for a bundle of a node source, source.kustomize.patches, which " +
+            'needs a kustomization in that directory). Neither engine patches the objects of a Helm chart (on Flux they ' +
+            'reach the HelmRelease). On a bundle that admits other namespaces a patch may not change metadata.namespace, ' +
+            'kind or apiVersion, since it also reaches the objects of those applications.',
+        },
+      ),
+    ),
+    postBuild: opt(
+      obj(
+        {
+          substitute: opt(
+            Type.Record(Type.String(), Type.String(), {
+              description:
+                'Variables and their values: ${name} in the built objects becomes the value. Names are letters, digits ' +
+                'and _, not starting with a digit. Values beat those of substituteFrom.',
+            }),
+          ),
+          substituteFrom: opt(
+            Type.Array(
+              obj(
+                {
+                  kind: Type.Union([Type.Literal('ConfigMap'), Type.Literal('Secret')], {
+                    description: 'ConfigMap or Secret.',
+                  }),
+                  name: Type.String({
+                    minLength: 1,
+                    maxLength: 253,
+                    pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+                    description: 'Name of the ConfigMap or Secret in flux.namespace (the namespace of the Kustomization).',
+                  }),
+                  optional: opt(
+                    Type.Boolean({
+                      description: 'Go on when the object does not exist (its variables are then unset). Default: false.',
+                    }),
+                  ),
+                },
+                { description: 'A ConfigMap or Secret whose data keys are variables.' },
+              ),
+              {
+                maxItems: 32,
+                description:
+                  'ConfigMaps and Secrets in flux.namespace whose keys are variables; a later entry beats an earlier one.',
+              },
+            ),
+          ),
+        },
+        {
+          description:
+            "Flux variable substitution over the bundle's built objects: ${var} (${var:=default} with a default, $${var} " +
+            'for a literal; an undefined variable becomes empty). An object opts out with the annotation or label ' +
+            'kustomize.toolkit.fluxcd.io/substitute: disabled. Flux: the Kustomization postBuild. Argo CD: no ' +
+            'counterpart, rejected. On a bundle that admits other namespaces, an application from another namespace ' +
+            'may not contain ${ (substitution would copy values of flux.namespace into its objects).',
+        },
+      ),
+    ),
+    healthChecks: opt(
+      Type.Array(
+        obj(
+          {
+            apiVersion: Type.String({ minLength: 1, description: 'API version of the object, e.g. apps/v1.' }),
+            kind: Type.String({ minLength: 1, description: 'Kind of the object, e.g. Deployment.' }),
+            name: Type.String({ minLength: 1, description: 'Name of the object.' }),
+            namespace: opt(
+              Type.String({
+                minLength: 1,
+                description:
+                  "Namespace of the object. Default: the bundle's targetNamespace for a namespaced (or unknown) kind, " +
+                  'else flux.namespace, as in Flux.',
+              }),
+            ),
+          },
+          { description: 'An object whose health the bundle waits for.' },
+        ),
+        {
+          maxItems: 64,
+          description:
+            'Objects the bundle is Ready only once they are healthy (kstatus), also objects it does not apply. Flux: the ' +
+            'Kustomization healthChecks; ignored by Flux when wait is true (wait checks everything the bundle applies). ' +
+            'Argo CD: not mapped (Argo CD checks the health of every object of the Application).',
+        },
+      ),
+    ),
+    healthCheckExprs: opt(
+      Type.Array(
+        obj(
+          {
+            apiVersion: Type.String({ minLength: 1, description: 'API version of the kind the expressions are for, e.g. cert-manager.io/v1.' }),
+            kind: Type.String({ minLength: 1, description: 'The kind the expressions are for, e.g. Certificate.' }),
+            current: Type.String({
+              minLength: 1,
+              description: 'CEL expression over the object (self) that is true when it is healthy.',
+            }),
+            inProgress: opt(Type.String({ minLength: 1, description: 'CEL expression that is true while it is progressing.' })),
+            failed: opt(Type.String({ minLength: 1, description: 'CEL expression that is true when it has failed.' })),
+          },
+          { description: 'How to tell the health of objects of one custom kind.' },
+        ),
+        {
+          maxItems: 32,
+          description:
+            'Health of custom kinds that kstatus cannot read, as CEL expressions. Flux: the Kustomization healthCheckExprs ' +
+            '(used with wait or healthChecks). Argo CD: not mapped (Argo CD takes custom health checks from argocd-cm, ' +
+            'resource.customizations.health.<group>_<kind>, in Lua).',
+        },
+      ),
+    ),
+    components: opt(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          maxLength: 512,
+          pattern: '^[^/]',
+          description:
+            'A kustomize Component directory, relative to the bundle path inside the node source (e.g. ' +
+            '../../components/monitoring); the engine keeps it inside the source.',
+        }),
+        {
+          maxItems: 32,
+          description:
+            'Kustomize Components added to the build of the directory, relative to spec.path. Only for a bundle of a node ' +
+            'source (spec.path): Kure writes the directories of other bundles itself. Flux: the Kustomization components. ' +
+            'Argo CD: source.kustomize.components (the directory must be a kustomization).',
+        },
+      ),
+    ),
+    force: opt(
+      Type.Boolean({
+        description:
+          'Recreate an object when a change to an immutable field cannot be applied (e.g. a Job template or a Service ' +
+          "clusterIP). Flux: the Kustomization force. Argo CD: no counterpart, rejected (its Replace=true and Force=true " +
+          'sync options recreate objects on every sync; set them in argocd.syncOptions if that is wanted). Default: false.',
+      }),
+    ),
+    argocd: opt(
+      obj(
+        {
+          syncOptions: opt(
+            Type.Array(
+              Type.String({
+                pattern: '^[A-Za-z]+=[A-Za-z]+$',
+                description: 'A sync option, Name=value, e.g. ServerSideApply=true.',
+              }),
+              {
+                maxItems: 32,
+                description:
+                  'Argo CD sync options of the Application, e.g. ServerSideApply=true (objects over 256 KiB, large CRDs), ' +
+                  'SkipDryRunOnMissingResource=true, PruneLast=true, RespectIgnoreDifferences=true, ' +
+                  'ApplyOutOfSyncOnly=true. CreateNamespace=true is added with targetNamespace. Flux needs none of them: ' +
+                  'it always applies server-side.',
+              },
+            ),
+          ),
+          ignoreDifferences: opt(
+            Type.Array(
+              obj(
+                {
+                  group: opt(Type.String({ description: 'API group of the objects ("" for the core group).' })),
+                  kind: Type.String({ minLength: 1, description: 'Kind of the objects.' }),
+                  name: opt(Type.String({ minLength: 1, description: 'Name of the object. Default: every object of the kind.' })),
+                  namespace: opt(Type.String({ minLength: 1, description: 'Namespace of the object. Default: any.' })),
+                  jsonPointers: opt(
+                    Type.Array(Type.String({ description: 'A JSON pointer, e.g. /spec/replicas.' }), {
+                      description: 'Fields to ignore, as JSON pointers.',
+                    }),
+                  ),
+                  jqPathExpressions: opt(
+                    Type.Array(Type.String({ description: 'A jq path expression.' }), { description: 'Fields to ignore, as jq path expressions.' }),
+                  ),
+                  managedFieldsManagers: opt(
+                    Type.Array(Type.String({ description: 'A field manager, e.g. kube-controller-manager.' }), {
+                      description: 'Ignore the fields these managers own.',
+                    }),
+                  ),
+                },
+                { description: 'Fields of some objects that do not count as drift.' },
+              ),
+              {
+                maxItems: 64,
+                description:
+                  'Argo CD ignoreDifferences of the Application: fields that others change (an HPA, a webhook, a ' +
+                  'controller) and that must not make it OutOfSync. With RespectIgnoreDifferences=true a sync leaves them ' +
+                  'alone too.',
+              },
+            ),
+          ),
+          retry: opt(
+            obj(
+              {
+                limit: opt(
+                  Type.Integer({
+                    minimum: -1,
+                    description: 'How many times a failed sync is retried; -1 for ever. Default: -1.',
+                  }),
+                ),
+                backoff: opt(
+                  obj(
+                    {
+                      duration: opt(duration('First wait before a retry (duration, e.g. 5s). Default: retryInterval, else 5s.')),
+                      factor: opt(Type.Integer({ minimum: 1, description: 'Factor the wait grows by after each retry. Default: 2.' })),
+                      maxDuration: opt(duration('Longest wait between retries (duration). Default: retryInterval, else 3m.')),
+                    },
+                    { description: 'Wait between retries.' },
+                  ),
+                ),
+              },
+              {
+                description:
+                  'Retry of failed syncs (syncPolicy.retry), field by field over what retryInterval gives; Kure always sets ' +
+                  'refresh: true, so a retry picks up the latest revision.',
+              },
+            ),
+          ),
+        },
+        {
+          description:
+            'Argo CD settings of the bundle Application that Flux has no use for; rejected on a Flux cluster. ' +
+            'The Flux counterparts: Flux always applies server-side (ServerSideApply), does not create namespaces ' +
+            '(CreateNamespace), and retries at retryInterval for ever (retry).',
+        },
+      ),
+    ),
   },
   {
     description: 'Desired state of the bundle.',
@@ -588,6 +845,122 @@ export const HelmSpec = obj(
       ),
     ),
     values: opt(FreeForm('Helm values, kept as given. Flux: the HelmRelease values. Argo CD: helm.valuesObject.')),
+    valuesFrom: opt(
+      Type.Array(
+        obj(
+          {
+            kind: Type.Union([Type.Literal('ConfigMap'), Type.Literal('Secret')], { description: 'ConfigMap or Secret.' }),
+            name: Type.String({
+              minLength: 1,
+              maxLength: 253,
+              pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+              description:
+                "Name of the ConfigMap or Secret, in the HelmRelease namespace: flux.namespace, or the bundle's " +
+                'targetNamespace when set.',
+            }),
+            valuesKey: opt(
+              Type.String({
+                minLength: 1,
+                maxLength: 253,
+                pattern: '^[\\-._a-zA-Z0-9]+$',
+                description: 'The data key holding the values. Default: values.yaml.',
+              }),
+            ),
+            targetPath: opt(
+              Type.String({
+                minLength: 1,
+                maxLength: 250,
+                pattern: '^([a-zA-Z0-9_\\-.\\\\\\/]|\\[[0-9]{1,5}\\])+$',
+                description:
+                  'Put the (single) value of valuesKey at this path of the values, e.g. auth.password, instead of ' +
+                  'merging a YAML document. Default: merge the document at the root.',
+              }),
+            ),
+            optional: opt(Type.Boolean({ description: 'Go on when the object or key does not exist. Default: false.' })),
+          },
+          { description: 'A ConfigMap or Secret that holds values.' },
+        ),
+        {
+          maxItems: 32,
+          description:
+            'Values from ConfigMaps and Secrets of the cluster, merged in order, with values last, so that secret values ' +
+            'need not be in Git. Flux: the HelmRelease valuesFrom (read by helm-controller in the HelmRelease namespace). ' +
+            'Argo CD: no counterpart (it reads values only from the repository), rejected. An application from another ' +
+            "namespace may use it only when the bundle has targetNamespace (the HelmRelease then lives in the granted namespace).",
+        },
+      ),
+    ),
+    install: opt(
+      obj(
+        {
+          remediation: opt(
+            obj(
+              {
+                retries: opt(
+                  Type.Integer({
+                    minimum: -1,
+                    description: 'How many times a failed install is retried (uninstalling in between); -1 for ever. Default: 0.',
+                  }),
+                ),
+                remediateLastFailure: opt(
+                  Type.Boolean({ description: 'Also uninstall after the last failed retry. Default: false (true when retries > 0, as in Flux).' }),
+                ),
+              },
+              { description: 'What Flux does when an install fails.' },
+            ),
+          ),
+        },
+        {
+          description:
+            'Flux: the HelmRelease install settings (createNamespace is set by helm.namespace). Argo CD: not mapped (Argo CD ' +
+            "templates the chart and applies it; the Application's retry applies).",
+        },
+      ),
+    ),
+    upgrade: opt(
+      obj(
+        {
+          remediation: opt(
+            obj(
+              {
+                retries: opt(
+                  Type.Integer({
+                    minimum: -1,
+                    description: 'How many times a failed upgrade is retried (remediating in between); -1 for ever. Default: 0.',
+                  }),
+                ),
+                remediateLastFailure: opt(
+                  Type.Boolean({ description: 'Also remediate after the last failed retry. Default: false (true when retries > 0, as in Flux).' }),
+                ),
+                strategy: opt(
+                  Type.Union([Type.Literal('rollback'), Type.Literal('uninstall')], {
+                    description: 'How a failed upgrade is remediated: rollback to the last release, or uninstall. Default: rollback.',
+                  }),
+                ),
+              },
+              { description: 'What Flux does when an upgrade fails.' },
+            ),
+          ),
+        },
+        { description: 'Flux: the HelmRelease upgrade settings. Argo CD: not mapped (no Helm releases to roll back).' },
+      ),
+    ),
+    dependsOn: opt(
+      Type.Array(
+        LocalRef(
+          'A helm application this one is installed after.',
+          "Name of a KureApplication with helm in the same bundle and in this application's namespace.",
+        ),
+        {
+          maxItems: 32,
+          description:
+            "Other helm applications of the same bundle to install first (e.g. the chart of an operator before a chart of " +
+            'its custom resources). Flux: the HelmRelease dependsOn, installed only once those are Ready. Argo CD: not ' +
+            'mapped (the Helm sources of one Application sync together; put them in bundles with dependsOn for ordering). ' +
+            'Between bundles use the bundle dependsOn. Self-dependencies, cycles and names of other bundles are rejected.',
+        },
+      ),
+    ),
   },
   {
     description:

@@ -2,6 +2,7 @@
 // Pure: the CLI, the controller (from its informer caches) and the builder all come through here.
 import type { ApplicationSpec, KureApplication, KureBundle, KureCluster, KureNode, KureResource } from '../api/schema.js';
 import { checkCluster, deferCheck } from '../render/check.js';
+import { groupOf, kindInfo } from '../schemas/index.js';
 import { isName, shapeProblems, specProblems } from './check-resource.js';
 import { findCycles } from './cycles.js';
 import { objectIdentities } from './objects.js';
@@ -323,6 +324,16 @@ class Assembler {
         this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
       if (b.spec.decryption && model.engine === 'argocd')
         this.report(b, 'spec.decryption', 'Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster');
+      if (b.spec.postBuild && model.engine === 'argocd')
+        this.report(b, 'spec.postBuild', 'Argo CD has no variable substitution; template the values into the applications, or use a Flux cluster');
+      if (b.spec.force && model.engine === 'argocd')
+        this.report(
+          b,
+          'spec.force',
+          'Argo CD has no counterpart (its Replace=true and Force=true sync options recreate objects on every sync; set them in spec.argocd.syncOptions if that is wanted)',
+        );
+      if (b.spec.argocd && model.engine === 'flux')
+        this.report(b, 'spec.argocd', `is for Argo CD, and KureCluster ${model.ref.namespace}/${model.name} uses flux (Flux applies server-side and retries at retryInterval)`);
       if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
         this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
       if (src) sourceOf.set(b.metadata.name, src.metadata.name);
@@ -343,6 +354,7 @@ class Assembler {
         ...(src?.spec.source && bp && 'path' in bp ? { external: { node: src.metadata.name, source: src.spec.source, path: bp.path } } : {}),
         applications: [],
         ...policyFields(b),
+        ...deliveryFields(b),
       };
       bundleModels.set(b.metadata.name, bm);
       node.bundles.push(bm);
@@ -377,11 +389,20 @@ class Assembler {
         continue;
       }
       const own = a.metadata.namespace ?? '';
-      // Only manifests (any application) and a tenant's helm can be refused by the bundle's policy.
+      if (model.engine === 'argocd' && (a.spec.helm?.valuesFrom?.length ?? 0) > 0) {
+        this.report(a, 'spec.helm.valuesFrom', 'Argo CD reads Helm values only from the repository (values); it has no valuesFrom from ConfigMaps or Secrets');
+        if (tenant) this.leftOut.add(key);
+        continue;
+      }
+      // Only manifests (any application) and a tenant's content can be refused by the bundle's policy.
       const refused =
-        a.spec.manifests === undefined && !(tenant && a.spec.helm)
+        a.spec.manifests === undefined && !tenant
           ? []
-          : policyProblems({ namespace: own, tenant, manifests: a.spec.manifests, helm: a.spec.helm }, policyOf(bundle.name), model.engine);
+          : policyProblems(
+              { namespace: own, tenant, manifests: a.spec.manifests, helm: a.spec.helm, workload: a.spec.workload },
+              policyOf(bundle.name),
+              model.engine,
+            );
       if (refused.length > 0) {
         for (const p of refused) this.report(a, p.field, p.message, Reason.NotAllowed);
         this.leftOut.add(key);
@@ -389,6 +410,15 @@ class Assembler {
       }
       bundle.applications.push(applicationModel(a, tenant && bundle.targetNamespace === undefined ? own : undefined));
     }
+    this.checkHelmDependencies(bundleModels);
+    if (model.engine === 'argocd')
+      for (const bm of bundleModels.values())
+        if (bm.patches && bm.applications.length > 0 && bm.applications.every((a) => a.content.type === 'helm'))
+          this.report(
+            bm.ref,
+            'spec.patches',
+            "Argo CD does not patch the objects of a Helm source, and this bundle has only helm applications (no directory to patch); use the charts' values",
+          );
     this.checkDuplicateObjects(bundleModels, model);
 
     const sortTree = (list: NodeModel[]) => {
@@ -430,6 +460,55 @@ class Assembler {
         const idx = (bundle.spec.dependsOn ?? []).findIndex((d) => d.name === next);
         this.report(bundle, `spec.dependsOn[${idx}].name`, `dependency cycle: ${path}`, Reason.DependencyCycle);
       });
+    }
+  }
+
+  /**
+   * helm.dependsOn names helm applications of the same bundle and namespace; cycles are reported on
+   * every member. A tenant's application with such a problem is left out of its bundle.
+   */
+  private checkHelmDependencies(bundles: Map<string, BundleModel>): void {
+    for (const bundle of bundles.values()) {
+      const helm = bundle.applications.filter((a) => a.content.type === 'helm');
+      if (!helm.some((a) => (a.spec.helm?.dependsOn?.length ?? 0) > 0)) continue;
+      const byKey = new Map(helm.map((a) => [`${a.namespace}/${a.name}`, a]));
+      const failed = new Set<ApplicationModel>();
+      const edges = new Map<string, string[]>();
+      for (const a of helm) {
+        const deps: string[] = [];
+        (a.spec.helm?.dependsOn ?? []).forEach((d, i) => {
+          const key = `${a.namespace}/${d.name}`;
+          if (d.name === a.name) return failed.add(a);
+          if (byKey.has(key)) return deps.push(key);
+          const other = bundle.applications.find((x) => x.namespace === a.namespace && x.name === d.name);
+          this.report(
+            a.ref,
+            `spec.helm.dependsOn[${i}].name`,
+            other
+              ? `KureApplication ${key} has no helm; a HelmRelease can depend only on another HelmRelease`
+              : `no helm application ${key} in KureBundle ${bundle.ref.namespace}/${bundle.name} (a HelmRelease depends only on those of its own bundle; between bundles use the bundle's dependsOn)`,
+            other ? undefined : Reason.NotFound,
+          );
+          failed.add(a);
+        });
+        edges.set(`${a.namespace}/${a.name}`, deps);
+      }
+      for (const cycle of findCycles(edges)) {
+        const short = (k: string | undefined) => (k ?? '').split('/')[1] ?? '';
+        const path = [...cycle, cycle[0]].map(short).join(' → ');
+        cycle.forEach((member, i) => {
+          const a = byKey.get(member) as ApplicationModel;
+          const next = short(cycle[(i + 1) % cycle.length]);
+          const idx = (a.spec.helm?.dependsOn ?? []).findIndex((d) => d.name === next);
+          this.report(a.ref, `spec.helm.dependsOn[${idx}].name`, `dependency cycle: ${path}`, Reason.DependencyCycle);
+          failed.add(a);
+        });
+      }
+      for (const a of failed)
+        if (this.tenants.has(refKey(a.ref))) {
+          this.leftOut.add(refKey(a.ref));
+          bundle.applications = bundle.applications.filter((x) => x !== a);
+        }
     }
   }
 
@@ -567,6 +646,27 @@ function bundlePolicy(b: KureBundle): BundlePolicy {
     allowedClusterScopedKinds: spec.tenancy?.allowedClusterScopedKinds ?? [],
     ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
     decryption: spec.decryption !== undefined,
+    substitution: spec.postBuild !== undefined,
+  };
+}
+
+/** Patches, substitution, health checks, components, force and the Argo CD settings, for the model. */
+function deliveryFields(b: KureBundle): Partial<BundleModel> {
+  const spec = b.spec;
+  const target = spec.targetNamespace;
+  const healthChecks = spec.healthChecks?.map((h) => {
+    if (h.namespace !== undefined || target === undefined) return { ...h };
+    const info = kindInfo(groupOf(h.apiVersion), h.kind);
+    return info && !info.namespaced ? { ...h } : { ...h, namespace: target };
+  });
+  return {
+    ...(spec.patches?.length ? { patches: spec.patches } : {}),
+    ...(spec.postBuild ? { postBuild: sortKeys(spec.postBuild) } : {}),
+    ...(healthChecks?.length ? { healthChecks } : {}),
+    ...(spec.healthCheckExprs?.length ? { healthCheckExprs: spec.healthCheckExprs } : {}),
+    ...(spec.components?.length ? { components: spec.components } : {}),
+    ...(spec.force ? { force: true as const } : {}),
+    ...(spec.argocd ? { argocd: spec.argocd } : {}),
   };
 }
 

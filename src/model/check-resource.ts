@@ -1,6 +1,7 @@
 // Rules about one resource on its own: its shape (the schema the CRDs come from) and what the schema
 // cannot say. Rules that need other resources (references, cycles, duplicates) live in assemble.ts.
 import type { TSchema } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
 import { ApplicationSpec, BundleSpec, ClusterSpec, DNS1123_LABEL, NodeSpec, type KureKind, type KureResource, type NodeSource } from '../api/schema.js';
 import { NAME_MESSAGE, checkShape } from './check-shape.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
@@ -70,6 +71,7 @@ export function specProblems(r: KureResource): FieldProblem[] {
       }
       if (r.spec.tenancy && !r.spec.allowedNamespaces?.length)
         fail('spec.tenancy', 'tenancy applies to applications from other namespaces: set allowedNamespaces');
+      fluxFieldProblems(r.spec, (r.spec.allowedNamespaces ?? []).some((n) => n !== r.metadata.namespace), fail);
       break;
     case 'KureApplication': {
       const set = (['manifests', 'helm', 'workload'] as const).filter((f) => r.spec[f] !== undefined);
@@ -81,6 +83,9 @@ export function specProblems(r: KureResource): FieldProblem[] {
       if (new Set(names).size !== names.length) fail('spec.workload.ports', 'port names must be unique');
       r.spec.workload?.env?.forEach((e, i) => {
         if (e.value !== undefined && e.valueFrom !== undefined) fail(`spec.workload.env[${i}]`, 'set at most one of value and valueFrom');
+      });
+      r.spec.helm?.dependsOn?.forEach((d, i) => {
+        if (d.name === r.metadata.name) fail(`spec.helm.dependsOn[${i}].name`, 'an application cannot depend on itself', Reason.DependencyCycle);
       });
       if (r.spec.workload?.ingress && !r.spec.workload.service && ports.length === 0)
         fail('spec.workload.ingress', 'needs a service port or a container port to route to');
@@ -110,4 +115,82 @@ function manifestProblems(m: Record<string, unknown>, field: string, fail: Fail)
   const meta = m.metadata as Record<string, unknown> | undefined;
   if (typeof meta?.name !== 'string' || meta.name === '') fail(`${field}.metadata.name`, 'is required');
   if (meta?.namespace !== undefined && !isName(meta.namespace)) fail(`${field}.metadata.namespace`, NAME_MESSAGE);
+}
+
+/** Flux variable names (fluxcd/pkg kustomize varsub). */
+const VARIABLE = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+/** Argo CD sync options Kure knows (Application syncPolicy.syncOptions). */
+export const ARGO_SYNC_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['ApplyOutOfSyncOnly', ['true', 'false']],
+  ['ClientSideApplyMigration', ['true', 'false']],
+  ['CreateNamespace', ['true', 'false']],
+  ['FailOnSharedResource', ['true', 'false']],
+  ['Force', ['true', 'false']],
+  ['PruneLast', ['true', 'false']],
+  ['PrunePropagationPolicy', ['foreground', 'background', 'orphan']],
+  ['Replace', ['true', 'false']],
+  ['RespectIgnoreDifferences', ['true', 'false']],
+  ['ServerSideApply', ['true', 'false']],
+  ['SkipDryRunOnMissingResource', ['true', 'false']],
+  ['Validate', ['true', 'false']],
+]);
+
+/** JSON 6902 paths a patch of a bundle that admits other namespaces may not write: they move or retype objects. */
+const IDENTITY_PATHS = new Set(['', '/', '/metadata', '/metadata/namespace', '/kind', '/apiVersion']);
+
+const isJson = (text: string): boolean => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function fluxFieldProblems(spec: BundleSpec, admitsOthers: boolean, fail: Fail): void {
+  spec.patches?.forEach((p, i) => {
+    const field = `spec.patches[${i}].patch`;
+    let doc: unknown;
+    try {
+      doc = parseYaml(p.patch);
+    } catch (e) {
+      return fail(field, `is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (Array.isArray(doc)) {
+      // kustomize (and so Flux and Argo CD) reads a patch that starts with [ as JSON, not YAML.
+      if (p.patch.trimStart().startsWith('[') && !isJson(p.patch))
+        fail(field, 'starts with [, so kustomize reads it as JSON, and it is not valid JSON; write the operations as JSON, or as a YAML block list (- op: ...)');
+      if (p.target === undefined) fail(`spec.patches[${i}].target`, 'is required for a JSON 6902 patch (a list of operations)');
+      doc.forEach((op, j) => {
+        const o = (op ?? {}) as Record<string, unknown>;
+        if (typeof o.op !== 'string' || typeof o.path !== 'string')
+          return fail(field, `operation ${j} needs op and path (JSON 6902)`);
+        // `from` of move removes what it names: moving metadata.namespace away moves the object too.
+        const touched = [o.path, ...(o.op === 'move' && typeof o.from === 'string' ? [o.from] : [])].find((at) => IDENTITY_PATHS.has(at.replace(/\/+$/, '')));
+        if (admitsOthers && touched !== undefined)
+          fail(
+            field,
+            `operation ${j} changes ${touched}; the bundle admits applications from other namespaces (spec.allowedNamespaces), and a patch reaches their objects too, so it may not change metadata.namespace, kind or apiVersion`,
+          );
+      });
+    } else if (doc !== null && typeof doc === 'object') {
+      const meta = (doc as Record<string, unknown>).metadata as Record<string, unknown> | undefined;
+      if (admitsOthers && p.target !== undefined && meta !== null && typeof meta === 'object' && 'namespace' in meta)
+        fail(
+          field,
+          'sets metadata.namespace; the bundle admits applications from other namespaces (spec.allowedNamespaces), and a patch reaches their objects too, so it may not move objects to another namespace',
+        );
+    } else fail(field, 'must be a strategic merge patch (an object) or a JSON 6902 patch (a list of operations)');
+  });
+  for (const name of Object.keys(spec.postBuild?.substitute ?? {}))
+    if (!VARIABLE.test(name)) fail(`spec.postBuild.substitute.${name}`, 'a variable name is letters, digits and _, not starting with a digit');
+  if (spec.components !== undefined && spec.path === undefined)
+    fail('spec.components', 'is only allowed with spec.path (a bundle of a node source): Kure writes the directories of other bundles itself, so there are no components in them');
+  spec.argocd?.syncOptions?.forEach((o, i) => {
+    const [name = '', value = ''] = o.split('=');
+    const values = ARGO_SYNC_OPTIONS.get(name);
+    if (values === undefined) fail(`spec.argocd.syncOptions[${i}]`, `unknown sync option ${name}; Kure knows ${[...ARGO_SYNC_OPTIONS.keys()].join(', ')}`);
+    else if (!values.includes(value)) fail(`spec.argocd.syncOptions[${i}]`, `${name} takes ${values.join(' or ')}`);
+  });
 }

@@ -23,6 +23,8 @@ export interface BundlePolicy {
   serviceAccountName?: string;
   /** spec.decryption is set (SOPS). */
   decryption: boolean;
+  /** spec.postBuild is set: Flux substitutes ${var} in everything the bundle applies. */
+  substitution?: boolean;
 }
 
 export interface PolicyProblem {
@@ -37,7 +39,8 @@ export interface ApplicationContentView {
   /** Set when it is attached from another namespace (a tenant). */
   tenant: boolean;
   manifests?: readonly Record<string, unknown>[];
-  helm?: { namespace?: string };
+  helm?: { namespace?: string; valuesFrom?: readonly unknown[] };
+  workload?: unknown;
 }
 
 /**
@@ -91,11 +94,58 @@ export const grantedNamespace = (policy: BundlePolicy, app: ApplicationContentVi
 export function policyProblems(app: ApplicationContentView, policy: BundlePolicy, engine: EngineName): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   for (const { object, field } of manifestObjects(app.manifests ?? [])) {
-    const message = (app.tenant ? tenancyProblem(object, app, policy) : undefined) ?? secretProblem(object, policy, engine);
+    const message =
+      (app.tenant ? (tenancyProblem(object, app, policy) ?? substitutionProblem(object, app, policy)) : undefined) ??
+      secretProblem(object, policy, engine);
     if (message !== undefined) out.push({ field, message: `${label(object)}: ${message}` });
   }
   if (app.tenant && app.helm) out.push(...helmProblems(app, app.helm, policy));
+  if (app.tenant && policy.substitution) {
+    for (const [f, value] of [['spec.helm', app.helm], ['spec.workload', app.workload]] as const) {
+      const at = value === undefined ? undefined : findSubstitution(value, f);
+      if (at !== undefined) out.push({ field: at, message: substitutionMessage(app, policy) });
+    }
+  }
   return out;
+}
+
+/** `${` starts a Flux substitution (`$var` without braces is left alone by Flux). */
+const SUBSTITUTION = '${';
+
+/** The first field (key or string value) below `value` that contains `${`, as a kubectl-style path. */
+export function findSubstitution(value: unknown, field: string): string | undefined {
+  if (typeof value === 'string') return value.includes(SUBSTITUTION) ? field : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const at = findSubstitution(v, `${field}[${i}]`);
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes(SUBSTITUTION)) return `${field}.${k}`;
+      const at = findSubstitution(v, `${field}.${k}`);
+      if (at !== undefined) return at;
+    }
+  return undefined;
+}
+
+const substitutionMessage = (app: ApplicationContentView, policy: BundlePolicy) =>
+  `contains \${...}, and ${policy.bundle} substitutes variables (spec.postBuild), whose values come from the platform (flux.namespace); an application from namespace ${app.namespace} may not use them, so remove \${ (Flux leaves $var without braces alone)`;
+
+/**
+ * In a bundle with postBuild, Flux substitutes `${var}` in every object it applies, tenants' included:
+ * a tenant could copy the values of the platform's ConfigMaps and Secrets (substituteFrom, in
+ * flux.namespace) into objects of its own namespace. So a tenant's content may not contain `${`,
+ * and a SOPS-encrypted object of a tenant (whose values Kure cannot read) is refused there.
+ */
+function substitutionProblem(o: Record<string, unknown>, app: ApplicationContentView, policy: BundlePolicy): string | undefined {
+  if (!policy.substitution) return undefined;
+  if (o.sops !== undefined && o.sops !== null)
+    return `is SOPS-encrypted, and ${policy.bundle} substitutes variables (spec.postBuild) after decryption; Kure cannot see whether its values contain \${...}, so an application from namespace ${app.namespace} may not place encrypted objects there`;
+  const at = findSubstitution(o, '');
+  return at === undefined ? undefined : `${at.replace(/^\./, '')} ${substitutionMessage(app, policy)}`;
 }
 
 function tenancyProblem(o: Record<string, unknown>, app: ApplicationContentView, policy: BundlePolicy): string | undefined {
@@ -145,7 +195,7 @@ function secretProblem(o: Record<string, unknown>, policy: BundlePolicy, engine:
   return undefined;
 }
 
-function helmProblems(app: ApplicationContentView, helm: { namespace?: string }, policy: BundlePolicy): PolicyProblem[] {
+function helmProblems(app: ApplicationContentView, helm: NonNullable<ApplicationContentView['helm']>, policy: BundlePolicy): PolicyProblem[] {
   const from = `an application from namespace ${app.namespace}`;
   const granted = grantedNamespace(policy, app);
   const out: PolicyProblem[] = [];
@@ -153,6 +203,11 @@ function helmProblems(app: ApplicationContentView, helm: { namespace?: string },
     out.push({
       field: 'spec.helm',
       message: `a chart can create objects of any kind, so ${from} may use helm only when ${policy.bundle} sets spec.serviceAccountName (the chart is then installed as that service account)`,
+    });
+  if ((helm.valuesFrom?.length ?? 0) > 0 && policy.targetNamespace === undefined)
+    out.push({
+      field: 'spec.helm.valuesFrom',
+      message: `helm-controller reads valuesFrom in the HelmRelease namespace, which is flux.namespace because ${policy.bundle} has no targetNamespace; ${from} may use valuesFrom only in a bundle with targetNamespace (the namespace it is granted)`,
     });
   if (helm.namespace === undefined && policy.targetNamespace === undefined)
     out.push({ field: 'spec.helm.namespace', message: `is required: ${policy.bundle} has no targetNamespace, so set it to ${granted}, the namespace the bundle grants ${from}` });

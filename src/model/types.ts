@@ -1,6 +1,6 @@
 // The in-memory hierarchy that every front door (files, API server, builder) assembles and that
 // the renderers consume. Defaults are already applied here, so renderers never guess.
-import type { ApplicationSpec, HelmSpec, KureKind, NodeSource, WorkloadSpec } from '../api/schema.js';
+import type { ApplicationSpec, BundleSpec, HelmSpec, KureKind, NodeSource, WorkloadSpec } from '../api/schema.js';
 
 /** Identifies a Kure resource in messages and status: `Kind namespace/name`. */
 export interface ObjectRef {
@@ -72,6 +72,19 @@ export interface BundleModel {
   serviceAccountName?: string;
   /** SOPS decryption of the bundle's content (spec.decryption; Flux only). */
   decryption?: { provider: 'sops'; secretRef: string };
+  /** Kustomize patches (spec.patches), as given. */
+  patches?: NonNullable<BundleSpec['patches']>;
+  /** Flux variable substitution (spec.postBuild; Flux only), maps with sorted keys. */
+  postBuild?: NonNullable<BundleSpec['postBuild']>;
+  /** spec.healthChecks, with namespace defaulted (targetNamespace for namespaced kinds). */
+  healthChecks?: NonNullable<BundleSpec['healthChecks']>;
+  healthCheckExprs?: NonNullable<BundleSpec['healthCheckExprs']>;
+  /** Kustomize Components, relative to the external path (spec.components). */
+  components?: string[];
+  /** spec.force (Flux only); set only when true. */
+  force?: true;
+  /** Argo CD settings of the Application (spec.argocd; Argo CD only). */
+  argocd?: NonNullable<BundleSpec['argocd']>;
 }
 
 export type ApplicationContent =

@@ -1,6 +1,7 @@
 // The bundle directories (`nodes/.../<bundle>/`): one file per application plus a kustomization.yaml
 // that lists them. Shared by both engines.
 import type { ApplicationModel, BundleModel, ClusterModel, ObjectRef } from '../model/types.js';
+import { helmDependencyKey } from './apps/helm.js';
 import { applicationObjects } from './apps/index.js';
 import { applicationFileNames, bundleDir } from './layout.js';
 import { assertUniqueIds, kustomization, objectId, toYaml, type Collect } from './objects.js';
@@ -33,7 +34,7 @@ const MAX_DIRECTORIES = 50_000;
 const clusterContexts = new WeakMap<ClusterModel, string>();
 
 function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: ClusterModel, context: string): RenderedFile {
-  const id = `${app.namespace}/${app.name}|${app.tenantNamespace ?? ''}`;
+  const id = `${app.namespace}/${app.name}|${app.tenantNamespace ?? ''}|${helmDependencyKey(app, bundle)}`;
   const hit = applicationMemo.get(app.spec);
   if (hit?.context === context && hit.id === id) return hit.file;
   const objects = applicationObjects(app, bundle, cluster);

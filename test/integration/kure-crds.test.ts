@@ -91,6 +91,37 @@ describe('Kure CRDs', () => {
         tenancy: { allowedKinds: [{ group: 'cert-manager.io', kind: 'Certificate' }], allowedClusterScopedKinds: [{ group: '', kind: 'Namespace' }] },
       })),
     ],
+    [
+      'a KureBundle with the delivery fields (issue 10)',
+      resource('KureBundle', 'delivered', edit(bundleSpec(), {
+        targetNamespace: 'web',
+        force: true,
+        components: ['../../components/ha'],
+        patches: [{ patch: '- op: add\n  path: /metadata/labels/tier\n  value: web\n', target: { kind: 'Deployment', labelSelector: 'app=web' } }],
+        postBuild: { substitute: { domain: 'example.com' }, substituteFrom: [{ kind: 'ConfigMap', name: 'cluster-vars' }, { kind: 'Secret', name: 'cluster-secrets', optional: true }] },
+        healthChecks: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'web' }],
+        healthCheckExprs: [{ apiVersion: 'example.com/v1', kind: 'Widget', current: 'status.ready == true', failed: 'has(status.error)' }],
+        argocd: {
+          syncOptions: ['ServerSideApply=true'],
+          ignoreDifferences: [{ group: 'apps', kind: 'Deployment', jsonPointers: ['/spec/replicas'] }],
+          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+        },
+      })),
+    ],
+    [
+      'a Helm KureApplication with valuesFrom, remediation and dependsOn (issue 10)',
+      resource('KureApplication', 'widgets', {
+        bundleRef: { name: 'web' },
+        helm: {
+          chart: 'widgets',
+          repository: { url: 'https://charts.example.com' },
+          valuesFrom: [{ kind: 'Secret', name: 'db', valuesKey: 'password', targetPath: 'db.password', optional: true }],
+          install: { remediation: { retries: 3, remediateLastFailure: true } },
+          upgrade: { remediation: { retries: -1, strategy: 'rollback' } },
+          dependsOn: [{ name: 'operator' }],
+        },
+      }),
+    ],
     ['a workload KureApplication', resource('KureApplication', 'web', workloadAppSpec())],
     [
       'a workload with env from a Secret',
@@ -141,6 +172,16 @@ describe('Kure CRDs', () => {
       /set exactly one of clusterRef and parentRef/,
     ],
     ['neither clusterRef nor parentRef', resource('KureNode', 'n2', {}), /set exactly one of clusterRef and parentRef/],
+    [
+      'a substituteFrom of another kind (issue 10)',
+      resource('KureBundle', 'b3', edit(bundleSpec(), { postBuild: { substituteFrom: [{ kind: 'Namespace', name: 'x' }] } })),
+      /spec\.postBuild\.substituteFrom\[0\]\.kind: Unsupported value: "Namespace"/,
+    ],
+    [
+      'a sync option that is not Name=value (issue 10)',
+      resource('KureBundle', 'b4', edit(bundleSpec(), { argocd: { syncOptions: ['ServerSideApply'] } })),
+      /spec\.argocd\.syncOptions\[0\] in body should match/,
+    ],
     [
       'no manifests, helm or workload',
       resource('KureApplication', 'a1', { bundleRef: { name: 'web' } }),

@@ -1,7 +1,7 @@
 // Everything `kure render` writes for the examples, built by real kustomize, is accepted by a real
 // API server: server-side apply with dryRun=All and fieldValidation=Strict against the upstream
 // Flux and Argo CD CRDs and the built-in kinds.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -66,5 +66,112 @@ describe.each(['production', 'staging'])('examples: cluster %s', (cluster) => {
         ]),
       );
     else expect([...kinds]).toEqual(expect.arrayContaining(['argoproj.io/v1alpha1 Application', 'apps/v1 Deployment']));
+  });
+});
+
+// The delivery fields (issue 10 item 4) on both engines: every generated Flux and Argo CD object,
+// with patches, postBuild, health checks, force, helm valuesFrom, remediation and dependsOn, and the
+// Argo CD sync options, ignoreDifferences and retry, passes strict server-side dry-run.
+const delivery = (engine: 'flux' | 'argocd') => `
+apiVersion: kure.dev/v1alpha1
+kind: KureCluster
+metadata: {name: delivery-${engine}, namespace: platform}
+spec:
+  gitops: {engine: ${engine}}
+  repository: {url: "https://git.example.com/fleet.git"}
+---
+apiVersion: kure.dev/v1alpha1
+kind: KureNode
+metadata: {name: apps, namespace: platform}
+spec: {clusterRef: {name: delivery-${engine}}}
+---
+apiVersion: kure.dev/v1alpha1
+kind: KureBundle
+metadata: {name: web, namespace: platform}
+spec:
+  nodeRef: {name: apps}
+  targetNamespace: web
+  patches:
+    - patch: '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"level": "debug"}}'
+    - patch: |
+        - op: add
+          path: /metadata/labels/tier
+          value: web
+      target: {kind: ConfigMap}
+  healthChecks: [{apiVersion: v1, kind: ConfigMap, name: settings}]
+  healthCheckExprs: [{apiVersion: example.com/v1, kind: Widget, current: "status.ready == true"}]
+${
+  engine === 'flux'
+    ? `  force: true
+  postBuild: {substitute: {domain: example.com}, substituteFrom: [{kind: ConfigMap, name: cluster-vars, optional: true}]}`
+    : `  argocd:
+    syncOptions: [ServerSideApply=true, PruneLast=true]
+    ignoreDifferences: [{group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}]
+    retry: {limit: 5, backoff: {duration: 10s, factor: 2, maxDuration: 5m}}`
+}
+---
+apiVersion: kure.dev/v1alpha1
+kind: KureApplication
+metadata: {name: settings, namespace: platform}
+spec:
+  bundleRef: {name: web}
+  manifests: [{apiVersion: v1, kind: ConfigMap, metadata: {name: settings, labels: {app: web}}, data: {level: info, host: "api.\${domain}"}}]
+---
+apiVersion: kure.dev/v1alpha1
+kind: KureApplication
+metadata: {name: operator, namespace: platform}
+spec:
+  bundleRef: {name: web}
+  helm:
+    chart: operator
+    version: 1.0.0
+    repository: {url: "https://charts.example.com"}
+    install: {remediation: {retries: 3, remediateLastFailure: true}}
+    upgrade: {remediation: {retries: -1, strategy: uninstall}}
+---
+apiVersion: kure.dev/v1alpha1
+kind: KureApplication
+metadata: {name: widgets, namespace: platform}
+spec:
+  bundleRef: {name: web}
+  helm:
+    chart: widgets
+    version: 1.0.0
+    repository: {url: "https://charts.example.com"}
+    dependsOn: [{name: operator}]
+${engine === 'flux' ? '    valuesFrom: [{kind: Secret, name: widget-db, valuesKey: password, targetPath: db.password}]' : ''}
+`;
+
+describe.each(['flux', 'argocd'] as const)('delivery fields (issue 10), %s', (engine) => {
+  it('every generated object passes strict server-side dry-run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kure-render-delivery-'));
+    try {
+      writeFileSync(path.join(dir, 'in.yaml'), delivery(engine));
+      const errors: string[] = [];
+      const code = await main(['render', '-f', path.join(dir, 'in.yaml'), '-o', path.join(dir, 'out')], { out: () => {}, err: (s) => errors.push(s), stdin: () => '' });
+      expect({ code, errors }).toEqual({ code: 0, errors: [] });
+      const root = path.join(dir, 'out', 'clusters', `delivery-${engine}`);
+      const dirs = [...readTree(root).keys()].filter((p) => p.endsWith('kustomization.yaml')).map((p) => path.join(root, path.dirname(p)));
+      const checked: string[] = [];
+      const rejected: string[] = [];
+      for (const d of dirs)
+        for (const obj of kustomizeBuild(d) as KubeObject[]) {
+          const withNs = obj.metadata?.namespace ? obj : { ...obj, metadata: { ...obj.metadata, namespace: 'web' } };
+          try {
+            await serverSideDryRun(withNs);
+            checked.push(`${obj.kind} ${obj.metadata?.name}`);
+          } catch (e) {
+            rejected.push(`${obj.kind} ${obj.metadata?.name}: ${(e as Error).message}`);
+          }
+        }
+      expect(rejected).toEqual([]);
+      expect(checked).toEqual(
+        expect.arrayContaining(
+          engine === 'flux' ? ['Kustomization web', 'HelmRelease operator', 'HelmRelease widgets', 'ConfigMap settings'] : ['Application web', 'ConfigMap settings'],
+        ),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

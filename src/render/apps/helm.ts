@@ -76,13 +76,40 @@ export function helmObjects(app: ApplicationModel, bundle: BundleModel, cluster:
       // Explicit: without it Flux names the release `<targetNamespace>-<name>`.
       releaseName: name,
       targetNamespace: helm.namespace,
-      install: helm.namespace === undefined ? undefined : { createNamespace: true },
+      // Same namespace as this one (all of the bundle's HelmReleases live together).
+      dependsOn: helm.dependsOn?.length ? helm.dependsOn.map((d) => ({ name: dependencyName(app, d.name, bundle) })) : undefined,
+      install: nonEmpty(
+        compact({
+          createNamespace: helm.namespace === undefined ? undefined : true,
+          remediation: nonEmpty(compact({ ...helm.install?.remediation })),
+        }),
+      ),
+      upgrade: nonEmpty(compact({ remediation: nonEmpty(compact({ ...helm.upgrade?.remediation })) })),
       // In the HelmRelease's namespace: flux.namespace, or the bundle's targetNamespace that moves it.
       serviceAccountName: bundle.serviceAccountName,
       values: nonEmpty(helm.values),
+      valuesFrom: helm.valuesFrom?.length ? helm.valuesFrom.map((v) => ({ ...v })) : undefined,
     }),
   };
   return [source, release];
+}
+
+/** What a HelmRelease reads of the other applications of its bundle (for the render memo): its dependencies' names. */
+export function helmDependencyKey(app: ApplicationModel, bundle: BundleModel): string {
+  if (app.content.type !== 'helm' || !app.content.helm.dependsOn?.length) return '';
+  const helm = app.content.helm;
+  return (helm.dependsOn ?? []).map((d) => {
+    const dep = bundle.applications.find((a) => a.namespace === app.namespace && a.name === d.name);
+    return dep?.content.type === 'helm' ? helmName(dep, dep.content.helm) : '';
+  }).join(',');
+}
+
+/** The HelmRelease name of the helm application `name` of the bundle, in `app`'s namespace (validated by the model). */
+function dependencyName(app: ApplicationModel, name: string, bundle: BundleModel): string {
+  const dep = bundle.applications.find((a) => a.namespace === app.namespace && a.name === name);
+  if (dep?.content.type !== 'helm')
+    throw new Error(`render: KureApplication ${app.namespace}/${app.name}: helm.dependsOn names ${name}, which is no helm application of its bundle`);
+  return helmName(dep, dep.content.helm);
 }
 
 /** Argo CD: the Helm source of the bundle's Application (multi-source form). */

@@ -49,16 +49,33 @@ export function syncWaves(bundles: readonly BundleModel[]): Map<string, number> 
 
 /** Flux `retryInterval` ≈ Argo CD retry backoff: retry at that period, for ever, on the latest revision. */
 function syncPolicy(bundle: BundleModel, prune: boolean, syncOptions: string[]): Record<string, unknown> {
-  const backoff =
-    bundle.retryInterval === undefined
-      ? { duration: '5s', factor: 2, maxDuration: '3m' }
-      : { duration: bundle.retryInterval, factor: 2, maxDuration: bundle.retryInterval };
+  const retry = bundle.argocd?.retry;
+  const backoff = {
+    duration: retry?.backoff?.duration ?? bundle.retryInterval ?? '5s',
+    factor: retry?.backoff?.factor ?? 2,
+    maxDuration: retry?.backoff?.maxDuration ?? bundle.retryInterval ?? '3m',
+  };
   return compact({
     automated: bundle.suspend ? undefined : { prune, selfHeal: true },
     syncOptions: syncOptions.length > 0 ? syncOptions : undefined,
-    retry: { limit: -1, refresh: true, backoff },
+    retry: { limit: retry?.limit ?? -1, refresh: true, backoff },
   });
 }
+
+/** CreateNamespace=true with a targetNamespace, then the bundle's own options; a name set twice keeps the bundle's value. */
+export function syncOptions(bundle: BundleModel): string[] {
+  const options = new Map<string, string>();
+  if (bundle.targetNamespace !== undefined) options.set('CreateNamespace', 'true');
+  for (const o of bundle.argocd?.syncOptions ?? []) {
+    const at = o.indexOf('=');
+    options.set(o.slice(0, at), o.slice(at + 1));
+  }
+  return [...options].map(([k, v]) => `${k}=${v}`);
+}
+
+/** Kustomize patches as Argo CD and kustomize write them. */
+export const kustomizePatches = (bundle: BundleModel): Record<string, unknown>[] | undefined =>
+  bundle.patches?.map((p) => compact({ patch: p.patch, target: p.target === undefined ? undefined : { ...p.target } }));
 
 function destination(cluster: ClusterModel, namespace: string | undefined): Record<string, unknown> {
   const d = cluster.argocd.destination;
@@ -83,10 +100,15 @@ function sources(bundle: BundleModel, cluster: ClusterModel, dir: string, hasFil
         targetRevision: ref.branch ?? ref.tag ?? ref.semver ?? ref.commit,
         path: argoPath(path),
         // No kustomization.yaml of ours here: Argo CD's kustomize overrides (the directory must be a kustomization).
-        kustomize:
-          labels === undefined && annotations === undefined
-            ? undefined
-            : compact({ commonLabels: labels, labelWithoutSelector: labels === undefined ? undefined : true, commonAnnotations: annotations }),
+        kustomize: nonEmpty(
+          compact({
+            commonLabels: labels,
+            labelWithoutSelector: labels === undefined ? undefined : true,
+            commonAnnotations: annotations,
+            components: bundle.components?.map((c) => c),
+            patches: kustomizePatches(bundle),
+          }),
+        ),
       }),
     };
   }
@@ -121,7 +143,8 @@ export function argoApplication(
       project: projectOf(bundle, cluster),
       destination: destination(cluster, bundle.targetNamespace),
       ...sources(bundle, cluster, dir, hasFiles),
-      syncPolicy: syncPolicy(bundle, bundle.prune, bundle.targetNamespace === undefined ? [] : ['CreateNamespace=true']),
+      syncPolicy: syncPolicy(bundle, bundle.prune, syncOptions(bundle)),
+      ...(bundle.argocd?.ignoreDifferences?.length ? { ignoreDifferences: bundle.argocd.ignoreDifferences.map((d) => ({ ...d })) } : {}),
     },
   };
 }
@@ -197,7 +220,10 @@ export function renderArgo(cluster: ClusterModel, tree: Map<string, string>, col
     // A bundle made only of Helm applications needs no directory; an empty one still gets an
     // (empty) directory so that its Application has a source.
     const writeDir = bundle.external === undefined && (directory.files.size > 0 || !hasHelm);
-    if (writeDir) writeBundleDirectory(tree, directory, commonMetadataTransformers(bundle), collect);
+    if (writeDir) {
+      const patches = kustomizePatches(bundle);
+      writeBundleDirectory(tree, directory, { ...commonMetadataTransformers(bundle), ...(patches ? { patches } : {}) }, collect);
+    }
     const app = argoApplication(bundle, cluster, waves.get(bundle.name) as number, directory.dir, writeDir);
     files.set(yamlFileName(bundle.name, 'application'), { object: app, bundle, field: 'spec' });
     if ((bundle.tenants?.length ?? 0) > 0)

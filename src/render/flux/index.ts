@@ -53,8 +53,23 @@ export function fluxKustomization(bundle: BundleModel, cluster: ClusterModel, di
           ? undefined
           : nonEmpty(compact({ labels: nonEmpty({ ...meta.labels }), annotations: nonEmpty({ ...meta.annotations }) })),
       suspend: bundle.suspend ? true : undefined,
+      force: bundle.force,
+      components: bundle.components?.map((c) => c),
+      patches: bundle.patches?.map((p) => compact({ patch: p.patch, target: p.target === undefined ? undefined : { ...p.target } })),
+      postBuild: bundle.postBuild === undefined ? undefined : postBuild(bundle.postBuild),
+      healthChecks: bundle.healthChecks?.map((h) => ({ ...h })),
+      healthCheckExprs: bundle.healthCheckExprs?.map((h) => ({ ...h })),
     }),
   };
+}
+
+function postBuild(p: NonNullable<BundleModel['postBuild']>): Record<string, unknown> | undefined {
+  return nonEmpty(
+    compact({
+      substitute: nonEmpty({ ...p.substitute }),
+      substituteFrom: p.substituteFrom?.length ? p.substituteFrom.map((s) => ({ ...s })) : undefined,
+    }),
+  );
 }
 
 /** `flux bootstrap`'s gotk-sync.yaml: the cluster's GitRepository and the root Kustomization. */

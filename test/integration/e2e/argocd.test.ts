@@ -15,6 +15,8 @@
 //   ConfigMap in cert-manager): no Helm repository or helm binary here; the bundle, its dependsOn and
 //   its wave are unchanged;
 // - the web bundle gets a second application (a ConfigMap), to be removed and pruned;
+// - a bundle `delivered` (issue 10: patches, ServerSideApply, CreateNamespace, ignoreDifferences,
+//   retry) is added by its own test;
 // - the Deployment is marked available by the test (no kubelet or kube-controller-manager), so that
 //   `web` can become Healthy;
 // - the test plays the garbage collector of kube-controller-manager for what Argo CD deletes: Argo CD
@@ -26,7 +28,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KureResource } from '../../../src/api/schema.js';
 import type { Manager } from '../../../src/controller/manager.js';
-import { ARGOCD_CACHE_DIR, getApplication, listApplications, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
+import { ARGOCD_CACHE_DIR, getApplication, listApplications, requestRefresh, startArgoCd, syncedHealthy, type Application, type ArgoCd } from '../../support/argocd.js';
 import type { ControlPlane } from '../../support/control-plane.js';
 import { REPO_ROOT } from '../../support/control-plane.js';
 import { seedCommit, type GitServer } from '../../support/git-server.js';
@@ -285,6 +287,73 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     expect(await gone({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBe(false);
     await waitSynced(['web'], push.sha);
     sha = push.sha;
+  }, 5 * 60_000);
+
+  // Issue 10 item 4: the Argo CD counterparts, applied by the real application controller and repo-server.
+  it('syncs a bundle with patches (its kustomization.yaml), ServerSideApply, CreateNamespace, ignoreDifferences and retry', async () => {
+    const nodeRef = (resources.find((r) => r.kind === 'KureBundle' && r.metadata.name === 'web')!.spec as { nodeRef: { name: string } }).nodeRef;
+    await applyOn(
+      kc,
+      kure('KureBundle', NS.staging, 'delivered', {
+        nodeRef,
+        targetNamespace: 'delivered',
+        patches: [
+          { patch: '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "delivered-settings"}, "data": {"level": "debug"}}' },
+          { patch: '- op: add\n  path: /metadata/labels/tier\n  value: delivered\n', target: { kind: 'ConfigMap', labelSelector: 'app=delivered' } },
+        ],
+        argocd: {
+          syncOptions: ['ServerSideApply=true', 'PruneLast=true'],
+          ignoreDifferences: [{ kind: 'ConfigMap', name: 'delivered-settings', jsonPointers: ['/data/mode'] }],
+          retry: { limit: 3, backoff: { duration: '2s', factor: 2, maxDuration: '10s' } },
+        },
+      }),
+    );
+    await applyOn(
+      kc,
+      kure('KureApplication', NS.staging, 'delivered-settings', {
+        bundleRef: { name: 'delivered' },
+        manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-settings', labels: { app: 'delivered' } }, data: { level: 'info', mode: 'git' } }],
+      }),
+    );
+    sha = await waitUntil('KureApplication delivered-settings rendered and pushed', async () => {
+      const a = await getKureOn(kc, 'KureApplication', NS.staging, 'delivered-settings');
+      const ready = (a.status as { conditions?: { type: string; status: string; observedGeneration?: number }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' && ready.observedGeneration === a.metadata.generation ? headOf(git!, REPO) : undefined;
+    });
+    const apps = await waitSynced(['staging', 'delivered'], sha);
+    const app = apps.get('delivered')!;
+    expect(app.spec.syncPolicy).toEqual({
+      automated: { prune: true, selfHeal: true },
+      syncOptions: ['CreateNamespace=true', 'ServerSideApply=true', 'PruneLast=true'],
+      retry: { limit: 3, refresh: true, backoff: { duration: '2s', factor: 2, maxDuration: '10s' } },
+    });
+
+    // CreateNamespace made the namespace; the patches were applied by Argo CD's kustomize; ServerSideApply: an Apply manager
+    type Live = KubeObject & { data?: Record<string, string>; metadata: { managedFields?: { manager?: string; operation?: string }[] } };
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-settings', namespace: 'delivered' } } satisfies KubeObject;
+    expect(await getObject(kc, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'delivered' } })).toBeDefined();
+    const live = (await getObject<Live>(kc, settings))!;
+    expect(live.data).toEqual({ level: 'debug', mode: 'git' });
+    expect(live.metadata.labels).toMatchObject({ app: 'delivered', tier: 'delivered' });
+    expect(live.metadata.managedFields?.filter((m) => m.operation === 'Apply').map((m) => m.manager)).toEqual(['argocd-controller']);
+
+    // ignoreDifferences: a field changed in the cluster is no drift, so selfHeal leaves it alone
+    await kubeRequest('PATCH', '/api/v1/namespaces/delivered/configmaps/delivered-settings', { data: { mode: 'manual' } }, { kc, contentType: 'application/merge-patch+json' });
+    const refreshed = Date.now();
+    await requestRefresh(kc, 'delivered');
+    const after = await waitUntil('Application delivered refreshed after the change', async () => {
+      const a = await getApplication(kc, 'delivered');
+      const at = Date.parse((a?.status as { reconciledAt?: string } | undefined)?.reconciledAt ?? '');
+      return at >= Math.floor(refreshed / 1000) * 1000 && !a?.metadata.annotations?.['argocd.argoproj.io/refresh'] ? a : undefined;
+    });
+    expect(after.status?.sync?.status).toBe('Synced');
+    await sleep(3000);
+    expect((await getObject<Live>(kc, settings))?.data?.mode).toBe('manual');
+    expect((await getApplication(kc, 'delivered'))?.status?.sync?.status).toBe('Synced');
+    // ... while a field that is not ignored is drift, and selfHeal puts it back
+    await kubeRequest('PATCH', '/api/v1/namespaces/delivered/configmaps/delivered-settings', { data: { level: 'manual' } }, { kc, contentType: 'application/merge-patch+json' });
+    await requestRefresh(kc, 'delivered');
+    await waitUntil('selfHeal to restore data.level', async () => ((await getObject<Live>(kc, settings))?.data?.level === 'debug' ? true : undefined), 120_000, 200, () => 'not restored');
   }, 5 * 60_000);
 
   it('measures a KureApplication change → pushed → objects changed by Argo CD (Kure pokes refresh after the push)', async () => {

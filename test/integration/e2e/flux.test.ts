@@ -18,7 +18,10 @@
 //   HelmRelease are applied and checked, the fetch fails (the bundle does not wait);
 // - the security node's OCIRepository (ghcr.io/acme/platform-policies) is replaced by a GitRepository
 //   on the local Git server holding deploy/production (no OCI registry here);
-// - one bundle is added with `suspend: true`.
+// - one bundle is added with `suspend: true`;
+// - a bundle `delivered` (issue 10: patches, postBuild, healthChecks, force on and off with a Job's
+//   immutable template, HelmRelease dependsOn, valuesFrom and remediation) is added by its own test,
+//   with a ConfigMap flux-system/cluster-vars.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -264,6 +267,9 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     const convergedMs = Math.round(performance.now() - t0);
     watching = false;
     await watcher;
+    // waitApplied can see the last Kustomizations Ready before the watcher's next snapshot does.
+    const end = performance.now();
+    for (const k of ks.values()) if (fluxReady(k)?.status === 'True' && !firstReady.has(k.metadata.name)) firstReady.set(k.metadata.name, end);
     process.stderr.write(`e2e flux: ${active.length} bundles applied by Flux ${convergedMs} ms after bootstrap (Flux started in ${flux!.startupMs} ms)\n`);
     expect(violations).toEqual([]);
     // Flux did hold back the end of the longest chain (namespaces → cert-manager → cluster-issuers → web).
@@ -337,6 +343,141 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     expect(await getObject(kc, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'frontend', namespace: 'web' } })).toBeDefined();
     const web = await getFlux(kc, 'Kustomization', FLUX_NS, 'web');
     expect(web?.status?.inventory?.entries?.some((e) => e.id.includes('frontend-settings'))).toBe(false);
+  }, 5 * 60_000);
+
+  // Issue 10 item 4: the Flux fields users reach for, applied by the real kustomize-controller.
+  it('applies a bundle with patches, postBuild (inline and from a ConfigMap), healthChecks and force; HelmReleases with dependsOn, valuesFrom and remediation', async () => {
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'delivered-settings', namespace: 'default' } } satisfies KubeObject;
+    // A Job's pod template is immutable (suspended, so nothing would run even with a job controller).
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'delivered-job', namespace: 'default' } } satisfies KubeObject;
+    await serverSideApply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-vars', namespace: FLUX_NS }, data: { region: 'eu-west-1' } }, { kc });
+    const deliveredBundle = (force: boolean) =>
+      kure('KureBundle', NS.platform, 'delivered', {
+        nodeRef: { name: 'apps' },
+        targetNamespace: 'default',
+        force,
+        patches: [
+          { patch: '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "delivered-settings"}, "data": {"level": "debug"}}' },
+          { patch: '- op: add\n  path: /metadata/labels/tier\n  value: delivered\n', target: { kind: 'ConfigMap', labelSelector: 'app=delivered' } },
+        ],
+        postBuild: { substitute: { greeting: 'hello' }, substituteFrom: [{ kind: 'ConfigMap', name: 'cluster-vars' }, { kind: 'Secret', name: 'absent', optional: true }] },
+        healthChecks: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'delivered-settings' }],
+      });
+    await applyOn(kc, deliveredBundle(true));
+    type Job = KubeObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+    const jobNow = async () => getObject<Job>(kc, job);
+    const imageOf = (j: Job | undefined) => j?.spec?.template?.spec?.containers?.[0]?.image;
+    const manifests = (image: string) =>
+      kure('KureApplication', NS.platform, 'delivered-settings', {
+        bundleRef: { name: 'delivered' },
+        manifests: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'delivered-settings', labels: { app: 'delivered' } },
+            data: { greeting: '${greeting}, world', region: '${region}', fallback: '${missing:=none}', literal: '$${greeting}', level: 'info' },
+          },
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            metadata: { name: 'delivered-job' },
+            spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image }] } } },
+          },
+        ],
+      });
+    await applyOn(kc, manifests('busybox:1'));
+    const chart = { chart: 'cert-manager', version: 'v1.16.2', repository: { url: helmRepo!.url } };
+    await applyOn(kc, kure('KureApplication', NS.platform, 'delivered-operator', { bundleRef: { name: 'delivered' }, helm: { ...chart, releaseName: 'delivered-operator', install: { remediation: { retries: 3 } }, upgrade: { remediation: { retries: 2, strategy: 'uninstall' } } } }));
+    await applyOn(
+      kc,
+      kure('KureApplication', NS.platform, 'delivered-widgets', {
+        bundleRef: { name: 'delivered' },
+        helm: { ...chart, releaseName: 'delivered-widgets', dependsOn: [{ name: 'delivered-operator' }], valuesFrom: [{ kind: 'Secret', name: 'widget-db', valuesKey: 'password', targetPath: 'db.password', optional: true }] },
+      }),
+    );
+    const rendered = async (names: string[]) =>
+      waitUntil(`KureApplications ${names.join(', ')} rendered and pushed`, async () => {
+        for (const n of names) {
+          const a = await getKureOn(kc, 'KureApplication', NS.platform, n);
+          const ready = (a.status as { conditions?: { type: string; status: string; observedGeneration?: number }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready');
+          if (ready?.status !== 'True' || ready.observedGeneration !== a.metadata.generation) return undefined;
+        }
+        return headOf(git!, REPO);
+      });
+    let sha = await rendered(['delivered-settings', 'delivered-operator', 'delivered-widgets']);
+    const ks = await waitApplied(['delivered'], sha);
+    expect(ks.get('delivered')!.spec).toMatchObject({ force: true, postBuild: { substitute: { greeting: 'hello' } } });
+
+    // postBuild: inline value, a ConfigMap of flux-system, a default, an escape; patches: merge and JSON 6902
+    const live = await getObject<KubeObject & { data?: Record<string, string> }>(kc, settings);
+    expect(live?.data).toEqual({ greeting: 'hello, world', region: 'eu-west-1', fallback: 'none', literal: '${greeting}', level: 'debug' });
+    expect(live?.metadata?.labels).toMatchObject({ app: 'delivered', tier: 'delivered' });
+    expect(imageOf(await jobNow())).toBe('busybox:1');
+
+    // HelmReleases as the real API server stores them (Flux's CRD): dependsOn by release name, valuesFrom, remediation
+    const operator = await getFlux(kc, 'HelmRelease', 'default', 'delivered-operator');
+    expect(operator?.spec).toMatchObject({ install: { remediation: { retries: 3 } }, upgrade: { remediation: { retries: 2, strategy: 'uninstall' } } });
+    const widgets = await getFlux(kc, 'HelmRelease', 'default', 'delivered-widgets');
+    expect(widgets?.spec).toMatchObject({
+      dependsOn: [{ name: 'delivered-operator' }],
+      valuesFrom: [{ kind: 'Secret', name: 'widget-db', valuesKey: 'password', targetPath: 'db.password', optional: true }],
+    });
+
+    // force: a Job's template changes; Flux recreates the Job instead of failing ...
+    const pushed = async (previous: string) => {
+      await waitUntil('a new commit', async () => (headOf(git!, REPO) !== previous ? true : undefined));
+      return rendered(['delivered-settings']);
+    };
+    const before = (await jobNow())?.metadata?.uid;
+    await applyOn(kc, manifests('busybox:2'));
+    sha = await pushed(sha);
+    await waitApplied(['delivered'], sha);
+    const after = await jobNow();
+    expect(imageOf(after)).toBe('busybox:2');
+    expect(after?.metadata?.uid).not.toBe(before);
+
+    // ... and without force the same change fails, and the object stays as it was. The Kustomization
+    // must have its new spec before the change arrives: reconciled at the new revision with the old
+    // spec (before the root Kustomization applied the new one), Flux would still force it.
+    const KS_FILE = 'clusters/production/flux/kustomizations/delivered.yaml';
+    const withForce = (head: string) => showFile(git!, REPO, head, KS_FILE).includes('\n  force: true\n');
+    await applyOn(kc, deliveredBundle(false));
+    sha = await waitUntil('the bundle pushed without force', async () => {
+      const head = headOf(git!, REPO)!;
+      return head !== sha && !withForce(head) ? head : undefined;
+    });
+    await waitApplied(['delivered'], sha);
+    await waitUntil('Kustomization delivered without force', async () => {
+      const k = await getFlux(kc, 'Kustomization', FLUX_NS, 'delivered');
+      return k && !k.spec.force && k.status?.observedGeneration === k.metadata.generation && k.status?.lastAppliedRevision === revisionOf(sha) ? true : undefined;
+    });
+    await applyOn(kc, manifests('busybox:3'));
+    sha = await pushed(sha);
+    let seen = '';
+    const failed = await waitUntil(
+      'Kustomization delivered to fail on the immutable Job template',
+      async () => {
+        const k = await getFlux(kc, 'Kustomization', FLUX_NS, 'delivered');
+        const ready = fluxReady(k);
+        seen = `expected ${revisionOf(sha)}; job image ${imageOf(await jobNow())}; ${JSON.stringify(k?.status?.conditions)}`;
+        return k?.status?.lastAttemptedRevision === revisionOf(sha) && ready?.status === 'False' ? ready : undefined;
+      },
+      120_000,
+      100,
+      () => `${seen}\n${flux?.kustomizeController.tail(6)}`,
+    );
+    expect(failed.message).toMatch(/immutable/);
+    expect(imageOf(await jobNow())).toBe('busybox:2');
+
+    // force again: applied
+    await applyOn(kc, deliveredBundle(true));
+    sha = await waitUntil('the bundle pushed with force', async () => {
+      const head = headOf(git!, REPO)!;
+      return head !== sha && withForce(head) ? head : undefined;
+    });
+    await waitApplied(['delivered'], sha);
+    expect(imageOf(await jobNow())).toBe('busybox:3');
+    firstSha = sha;
   }, 5 * 60_000);
 
   // Two series: a bundle without dependencies (Flux's own pickup), and `web`, the end of the chain
