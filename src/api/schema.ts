@@ -66,7 +66,8 @@ export const Condition = obj(
       description:
         'Why the condition has this status, in CamelCase. Ready=True: Rendered (the tree is in Git). Ready=False: InvalidSpec, NotFound, ' +
         'DependencyCycle, NotAllowed or Duplicate (a problem of this object, listed in message), ClusterNotReady (this object is fine, ' +
-        'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), Suspended, ' +
+        'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), ' +
+        'SecretNotLabelled (cluster: its secretRef Secret lacks the label kure.dev/credentials=true), Suspended, ' +
         'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster).',
     }),
     message: Type.String({ description: 'Human-readable detail; for problems, `field: message` entries separated by "; ".' }),
