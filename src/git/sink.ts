@@ -108,6 +108,7 @@ export class GitSink {
     desired: FileTree,
     message: CommitMessage,
     signal?: AbortSignal,
+    fresh = false,
   ): Promise<SyncResult> {
     const where = `${creds.url} (branch ${target.branch})`;
     const log = this.opts.logger?.child({ url: creds.url, branch: target.branch, path: owned });
@@ -185,10 +186,17 @@ export class GitSink {
           receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
         );
         if (outcome.ok) {
-          await repo.save(batch);
-          await repo.setHead(commit);
-          repo.owned.set(owned, next);
-          if (await repo.compactIfNeeded()) log?.debug({ sha: commit }, 'compacted the cached clone');
+          // The push is the commit point: a local failure after it (the cache deleted or full) must
+          // not turn a pushed commit into an error; the clone is dropped and rebuilt next time.
+          try {
+            await repo.save(batch);
+            await repo.setHead(commit);
+            repo.owned.set(owned, next);
+            if (await repo.compactIfNeeded()) log?.debug({ sha: commit }, 'compacted the cached clone');
+          } catch (err) {
+            log?.warn({ sha: commit, err: creds.scrub((err as Error).message ?? String(err)) }, 'pushed, but could not update the cached clone; dropping it');
+            await repo.reset().catch(() => undefined);
+          }
           log?.info(
             { sha: commit, files: plan.changedPaths.length, drifted: drifted.length, attempt, ms: Math.round(performance.now() - started) },
             'pushed commit',
@@ -207,10 +215,15 @@ export class GitSink {
     } catch (err) {
       if (err instanceof GitError) throw err;
       if (signal?.aborted) throw new GitError('other', `sync ${where}: aborted`);
-      // A local failure (corrupt cache, disk full, ...): start from a fresh clone next time.
+      // A local failure (the cache corrupted or deleted under us, disk full, ...): drop the cached
+      // clone and try once more from a fresh one; the remote is the truth. A second failure is reported.
       const e = toGitError(err, `sync ${where}`, creds.scrub);
-      log?.error({ err: e.message }, 'git sink failed; dropping the cached clone');
       await repo.reset().catch(() => undefined);
+      if (!fresh) {
+        log?.warn({ err: e.message }, 'git sink failed locally; dropped the cached clone, retrying from a fresh one');
+        return this.syncLocked(repo, creds, target, owned, desired, message, signal, true);
+      }
+      log?.error({ err: e.message }, 'git sink failed again from a fresh clone; dropped the cached clone');
       throw e;
     }
     throw new GitError(

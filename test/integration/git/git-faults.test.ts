@@ -105,4 +105,26 @@ describe('the Git sink under server faults', () => {
     expect(log(gitdir)).toEqual(['kure v2', 'kure v1', 'seed']);
     expect(show(gitdir)).toContain('# v2');
   });
+
+  it('the cache directory deleted under it: the next sync clones again and builds on the remote head', async () => {
+    const { target, gitdir } = repo();
+    const sink = new GitSink({ cacheDir: tmp });
+    await sink.sync(target, tree('v1'), 'kure v1');
+    for (const e of fs.readdirSync(tmp)) fs.rmSync(path.join(tmp, e), { recursive: true, force: true });
+    expect((await sink.sync(target, tree('v2'), 'kure v2')).changed).toBe(true);
+    expect(log(gitdir)).toEqual(['kure v2', 'kure v1', 'seed']);
+    gitCli(['--git-dir', gitdir, 'fsck', '--strict']);
+  });
+
+  it('the cache corrupted under it: the sync drops the clone and converges from a fresh one; the remote is intact', async () => {
+    const { target, gitdir } = repo();
+    const sink = new GitSink({ cacheDir: tmp });
+    await sink.sync(target, tree('v1'), 'kure v1');
+    const packs = (fs.readdirSync(tmp, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.pack') || f.endsWith('.idx'));
+    expect(packs.length).toBeGreaterThan(0);
+    for (const f of packs) fs.writeFileSync(path.join(tmp, f), 'not a pack');
+    expect((await sink.sync(target, tree('v2'), 'kure v2')).changed).toBe(true);
+    expect(log(gitdir)).toEqual(['kure v2', 'kure v1', 'seed']);
+    gitCli(['--git-dir', gitdir, 'fsck', '--strict']);
+  });
 });
