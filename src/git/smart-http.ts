@@ -252,7 +252,8 @@ export async function receivePack(
 
 /** Reasons receive-pack gives when the branch moved under us: fetch, rebuild and retry. */
 export function isStaleRefReason(reason: string): boolean {
-  return /fetch first|non-fast-forward|failed to update ref|failed to lock|cannot lock ref|stale info|reference already exists|but expected/i.test(
+  // git's own wordings (GitHub, Gitea and plain git http-backend relay them), and GitLab's (Gitaly).
+  return /fetch first|non-fast-forward|failed to update ref|failed to lock|cannot lock ref|stale info|reference already exists|but expected|incorrect old value provided/i.test(
     reason,
   );
 }

@@ -13,7 +13,9 @@ export type Fault =
   /** Drop the connection of the next push before forwarding it: the server never sees it. */
   | { kind: 'drop-push-request' }
   /** Forward the next push, then drop the connection instead of relaying the answer: it was applied. */
-  | { kind: 'drop-push-answer' };
+  | { kind: 'drop-push-answer' }
+  /** Refuse the next push without forwarding it, worded as a forge words it (`ng <ref> <reason>`). */
+  | { kind: 'reject-push'; reason: string };
 
 export interface FaultyProxy {
   /** Base URL (`http://127.0.0.1:<port>`): replace the Git server's base with it. */
@@ -22,6 +24,21 @@ export interface FaultyProxy {
   /** Pushes that reached the Git server through the proxy. */
   readonly pushesForwarded: number;
   stop(): Promise<void>;
+}
+
+const pkt = (payload: Buffer | string): Buffer => {
+  const body = Buffer.from(payload);
+  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
+};
+
+/** A receive-pack answer refusing the request's ref update, side-band framed when the request asked for it. */
+function reportStatus(request: Buffer, reason: string): Buffer {
+  const len = parseInt(request.subarray(0, 4).toString('latin1'), 16);
+  const first = request.subarray(4, len).toString('utf8');
+  const ref = first.split('\0')[0]!.split(' ')[2]!;
+  const report = Buffer.concat([pkt('unpack ok\n'), pkt(`ng ${ref} ${reason}\n`), Buffer.from('0000')]);
+  if (!/\bside-band-64k\b/.test(first)) return report;
+  return Buffer.concat([pkt(Buffer.concat([Buffer.from([1]), report])), Buffer.from('0000')]);
 }
 
 export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
@@ -36,6 +53,12 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
       if (fault.kind === '500') {
         if (--fault.count <= 0) fault = { kind: 'none' };
         res.writeHead(500, { 'Content-Type': 'text/plain' }).end('injected failure');
+        return;
+      }
+      if (isPush && fault.kind === 'reject-push') {
+        const reason = fault.reason;
+        fault = { kind: 'none' };
+        res.writeHead(200, { 'Content-Type': 'application/x-git-receive-pack-result' }).end(reportStatus(Buffer.concat(chunks), reason));
         return;
       }
       if (isPush && fault.kind === 'drop-push-request') {

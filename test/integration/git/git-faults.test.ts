@@ -106,6 +106,19 @@ describe('the Git sink under server faults', () => {
     expect(show(gitdir)).toContain('# v2');
   });
 
+  it.each([
+    ['GitHub', 'fetch first'],
+    ['GitLab', 'incorrect old value provided'],
+    ['Gitea', 'failed to update ref'],
+  ])('a push refused because the branch moved, worded as %s words it: retried, never a hard failure', async (_forge, reason) => {
+    const { target, gitdir } = repo();
+    const sink = new GitSink({ cacheDir: tmp });
+    proxy.set({ kind: 'reject-push', reason });
+    const res = await sink.sync(target, tree('v1'), 'kure v1');
+    expect(res).toMatchObject({ changed: true, attempts: 2 });
+    expect(log(gitdir)).toEqual(['kure v1', 'seed']);
+  });
+
   it('the cache directory deleted under it: the next sync clones again and builds on the remote head', async () => {
     const { target, gitdir } = repo();
     const sink = new GitSink({ cacheDir: tmp });

@@ -100,6 +100,17 @@ describe('pkt-lines', () => {
     expect(isStaleRefReason('fetch first')).toBe(true);
     expect(isStaleRefReason('failed to update ref')).toBe(true);
     expect(isStaleRefReason('pre-receive hook declined')).toBe(false);
+    // As forges word "the branch moved since you read it":
+    for (const reason of [
+      'fetch first', // GitHub, git: the remote has commits we lack
+      'non-fast-forward',
+      "cannot lock ref 'refs/heads/main': is at 1111111111111111111111111111111111111111 but expected 2222222222222222222222222222222222222222", // git, Gitea
+      'failed to update ref', // Gitea
+      'incorrect old value provided', // GitLab (Gitaly)
+    ])
+      expect({ reason, stale: isStaleRefReason(reason) }).toEqual({ reason, stale: true });
+    for (const reason of ['protected branch hook declined', 'permission denied', 'unpack failed: index-pack abnormal exit'])
+      expect({ reason, stale: isStaleRefReason(reason) }).toEqual({ reason, stale: false });
   });
 });
 
