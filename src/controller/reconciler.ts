@@ -4,7 +4,7 @@
 // status only when it changed. The machinery (informers, queue, leader election) lives elsewhere.
 import type { KureCluster, KureKind, KureResource } from '../api/schema.js';
 import { DEFAULTS } from '../model/assemble.js';
-import { formatProblem as fmtProblem, refKey, refOf } from '../model/problems.js';
+import { cmp, formatProblem as fmtProblem, formatRef, refKey, refOf } from '../model/problems.js';
 import { normalizeRepoPath } from '../model/repo-path.js';
 import type { ObjectRef, Problem } from '../model/types.js';
 import {
@@ -218,13 +218,16 @@ export class Reconciler {
     }
 
     const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path || '.'}`;
-    const owners = this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>();
+    // File owners, for the commit message: asked for only when there is something to commit (a
+    // tree render() did not get from the output check is rendered once more to find them).
+    let owners: ReadonlyMap<string, ObjectRef> | undefined;
+    const ownersOf = () => (owners ??= this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>());
     let sync: SyncResult;
     try {
       sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-        this.d.sink.sync(target, tree, this.commitMessage(key, ac, owners), signal),
+        this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal),
       );
-      this.lastOwners.set(key, owners);
+      if (owners) this.lastOwners.set(key, owners);
     } catch (err) {
       if (signal?.aborted) throw err;
       const kind = gitErrorKind(err) ?? 'other';
@@ -372,29 +375,32 @@ export class Reconciler {
   }
 
   /**
-   * The commit message for a sync of `tree`: names the resources whose files changed, with their
+   * The commit message for a sync: names the resources whose files changed, with their
    * generations; files that were removed are credited to the owner they had in the last tree this
-   * process rendered for the cluster (the cluster itself when not known, e.g. after a restart).
+   * process committed for the cluster (the cluster itself when not known, e.g. after a restart).
+   * `owners` is called only when there is something to commit.
    */
-  private commitMessage(key: string, ac: AssembledClusterLike, owners: ReadonlyMap<string, ObjectRef>): (changedPaths: string[], drifted: string[]) => string {
+  private commitMessage(key: string, ac: AssembledClusterLike, owners: () => ReadonlyMap<string, ObjectRef>): (changedPaths: string[], drifted: string[]) => string {
     const previous = this.lastOwners.get(key);
     return (changedPaths, drifted) => {
-      const changed = new Map<string, ChangedObject>();
-      const driftedSet = new Set(drifted);
+      const now = owners();
+      const restored = new Set(drifted);
+      const refs = new Map<string, ObjectRef>();
+      const credit = (ref: ObjectRef) => refs.set(refKey(ref), ref);
       for (const p of changedPaths) {
-        if (driftedSet.has(p)) continue; // restored, not changed by a resource
-        const ref = owners.get(p) ?? previous?.get(p) ?? (p.endsWith('kustomization.yaml') ? undefined : ac.model.ref);
-        if (!ref || changed.has(refKey(ref))) continue;
-        const obj = this.d.cache.get(ref.kind, ref.namespace, ref.name);
-        changed.set(refKey(ref), { ref: `${ref.kind} ${ref.namespace}/${ref.name}`, ...(obj ? { generation: obj.metadata.generation ?? 0 } : {}) });
+        if (restored.has(p)) continue; // restored, not changed by a resource
+        const ref = now.get(p) ?? previous?.get(p) ?? (p.endsWith('kustomization.yaml') ? undefined : ac.model.ref);
+        if (ref) credit(ref);
       }
-      if (changed.size === 0 && drifted.length < changedPaths.length) {
-        // Only index files changed (an owner's file was removed and its owner is unknown): the cluster.
-        const ref = ac.model.ref;
-        changed.set(refKey(ref), { ref: `${ref.kind} ${ref.namespace}/${ref.name}`, generation: this.d.cache.get(ref.kind, ref.namespace, ref.name)?.metadata.generation ?? 0 });
-      }
-      const order = [...changed.values()].sort((a, b) => KIND_ORDER.indexOf(a.ref.split(' ')[0]!) - KIND_ORDER.indexOf(b.ref.split(' ')[0]!) || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
-      return provenanceMessage({ cluster: key, changed: order, changedPaths, drifted, version: VERSION });
+      // Only index files changed (an owner's file was removed and its owner is unknown): the cluster.
+      if (refs.size === 0 && drifted.length < changedPaths.length) credit(ac.model.ref);
+      const changed: ChangedObject[] = [...refs.values()]
+        .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || cmp(formatRef(a), formatRef(b)))
+        .map((ref) => {
+          const obj = this.d.cache.get(ref.kind, ref.namespace, ref.name);
+          return { ref: formatRef(ref), ...(obj ? { generation: obj.metadata.generation ?? 0 } : {}) };
+        });
+      return provenanceMessage({ cluster: key, changed, changedPaths, drifted, version: VERSION });
     };
   }
 
