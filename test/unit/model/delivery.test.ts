@@ -6,36 +6,10 @@ import { assemble, isRenderable, type AssembleResult } from '../../../src/model/
 import { formatProblem } from '../../../src/model/problems.js';
 import type { BundleModel } from '../../../src/model/types.js';
 import { render } from '../../../src/render/index.js';
+import { app, bundle, cluster, helm, node } from '../support/kure-yaml.js';
 
-const cluster = (engine = 'flux') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureCluster
-metadata: {name: prod, namespace: platform}
-spec:
-  gitops: {engine: ${engine}}
-  repository: {url: https://git.example.com/fleet.git}
-`;
-const node = (name = 'infra', source = '') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureNode
-metadata: {name: ${name}, namespace: platform}
-spec: {clusterRef: {name: prod}${source ? `, source: ${source}` : ''}}
-`;
-const bundle = (name: string, spec = '', nodeName = 'infra') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureBundle
-metadata: {name: ${name}, namespace: platform}
-spec: {nodeRef: {name: ${nodeName}}${spec ? `, ${spec}` : ''}}
-`;
-const app = (name: string, spec: string, ns = 'platform', bundleName = 'web') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureApplication
-metadata: {name: ${name}, namespace: ${ns}}
-spec: {bundleRef: {name: ${bundleName}${ns === 'platform' ? '' : ', namespace: platform'}}, ${spec}}
-`;
 const cm = (name: string, data = 'a: "1"') => `{apiVersion: v1, kind: ConfigMap, metadata: {name: ${name}}, data: {${data}}}`;
 const manifests = (...objs: string[]) => `manifests: [${objs.join(', ')}]`;
-const helm = (chart: string, extra = '') => `helm: {chart: ${chart}, version: 1.0.0, repository: {url: "https://charts.example.com"}${extra ? `, ${extra}` : ''}}`;
 
 function assembleDocs(...docs: string[]): AssembleResult {
   const read = parseResources('test.yaml', docs.join('\n---\n'));

@@ -7,34 +7,7 @@ import { formatProblem } from '../../../src/model/problems.js';
 import type { FileTree } from '../../../src/model/types.js';
 import { render } from '../../../src/render/index.js';
 import { crdErrors, kustomizeBuild, parseDocs, tempTree, type Obj } from './helpers.js';
-
-const cluster = (engine: string) => `
-apiVersion: kure.dev/v1alpha1
-kind: KureCluster
-metadata: {name: prod, namespace: platform}
-spec:
-  gitops: {engine: ${engine}}
-  repository: {url: https://git.example.com/fleet.git}
-`;
-const node = (name = 'infra', source = '') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureNode
-metadata: {name: ${name}, namespace: platform}
-spec: {clusterRef: {name: prod}${source ? `, source: ${source}` : ''}}
-`;
-const bundle = (name: string, spec = '', nodeName = 'infra') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureBundle
-metadata: {name: ${name}, namespace: platform}
-spec: {nodeRef: {name: ${nodeName}}${spec ? `, ${spec}` : ''}}
-`;
-const app = (name: string, spec: string, bundleName = 'web') => `
-apiVersion: kure.dev/v1alpha1
-kind: KureApplication
-metadata: {name: ${name}, namespace: platform}
-spec: {bundleRef: {name: ${bundleName}}, ${spec}}
-`;
-const helm = (chart: string, extra = '') => `helm: {chart: ${chart}, version: 1.0.0, repository: {url: "https://charts.example.com"}${extra ? `, ${extra}` : ''}}`;
+import { app, bundle, cluster, helm, node } from '../support/kure-yaml.js';
 
 /** Assembles (with Kure's own output check) and renders; fails on any problem. */
 function renderDocs(...docs: string[]): FileTree {
