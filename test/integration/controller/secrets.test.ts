@@ -1,10 +1,9 @@
 // Secrets stay secret: known credentials are fed through the controller's failure paths (wrong
 // password, a pre-receive hook that echoes the pusher's token, a Git server that is down) and
 // searched for in everything Kure writes: its logs (every level), Events, status, commit messages.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { createGitSink } from '../../../src/controller/git-sink.js';
 import type { Manager } from '../../../src/controller/manager.js';
