@@ -58,7 +58,11 @@ const FreeForm = (description: string) =>
 
 export const Condition = obj(
   {
-    type: Type.String({ description: 'Type of the condition. Kure sets Ready.' }),
+    type: Type.String({
+      description:
+        'Type of the condition. Kure sets Ready, and (kstatus polarity: present only while True) Reconciling while a failure is retried ' +
+        'and Stalled when retrying cannot help until the input changes.',
+    }),
     status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')], {
       description: 'True, False or Unknown.',
     }),
@@ -68,7 +72,7 @@ export const Condition = obj(
         'DependencyCycle, NotAllowed or Duplicate (a problem of this object, listed in message), ClusterNotReady (this object is fine, ' +
         'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), ' +
         'SecretNotLabelled (cluster: its secretRef Secret lacks the label kure.dev/credentials=true), Suspended, ' +
-        'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster).',
+        'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster). Reconciling=True: ProgressingWithRetry.',
     }),
     message: Type.String({ description: 'Human-readable detail; for problems, `field: message` entries separated by "; ".' }),
     observedGeneration: opt(Type.Integer({ description: 'The metadata.generation this condition was computed for.' })),
@@ -81,6 +85,11 @@ const CommonStatus = {
   conditions: opt(
     Type.Array(Condition, {
       description: "The object's conditions; Ready says whether it is rendered and pushed to Git, and why not.",
+    }),
+  ),
+  lastHandledReconcileAt: opt(
+    Type.String({
+      description: 'The value of the reconcile.fluxcd.io/requestedAt annotation the controller last handled (kure reconcile cluster sets it).',
     }),
   ),
 };

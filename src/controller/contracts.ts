@@ -1,6 +1,7 @@
 // The shapes the reconciler needs from its collaborators. The real ones (src/model/assemble.ts,
 // src/render, src/git) satisfy them structurally; unit tests pass fakes.
 import type { KureResource } from '../api/schema.js';
+import type { FleetIndex } from '../model/fleet-index.js';
 import type { ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
 import type { V1Secret } from '@kubernetes/client-node';
 import type { GitErrorKind, GitSink } from '../git/index.js';
@@ -41,12 +42,10 @@ export function gitErrorKind(err: unknown): GitErrorKind | undefined {
   return undefined;
 }
 
-/** What the reconciler reads: the informer caches. */
+/** What the reconcilers read: the informer caches, through the fleet index. */
 export interface ResourceCache {
-  /** Every cached Kure resource (all four kinds). */
-  resources(): readonly KureResource[];
-  /** Increases on every cache change; lets the reconciler memoize assemble(). */
-  revision(): number;
+  /** The Kure objects: lookups, membership, one cluster's input to assemble. */
+  readonly index: Pick<FleetIndex, 'get' | 'clusterInput' | 'ancestry' | 'clusterOf'>;
   get(kind: KureResource['kind'], namespace: string, name: string): KureResource | undefined;
   /** A cached Secret; may lack `data` if it was not referenced when it was cached. */
   secret(namespace: string, name: string): V1Secret | undefined;

@@ -1,27 +1,34 @@
-// Wires the controller together, controller-runtime style: informers fill caches and turn events
-// into cluster keys on the work queue; workers (only on the leader) take keys and call the
-// reconciler; a resync timer re-queues every cluster; an HTTP server exposes metrics and health.
-// stop() shuts down in order: queue → workers (finish, or abandon after the grace period) →
+// The manager only wires and runs, as controller-runtime's does: informers feed the fleet index,
+// handlers (pure) turn each watch event into requests for two controllers — `kurecluster` (a
+// cluster and its members) and `detached` (an object that reaches no cluster) — whose workers run
+// only on the leader; a resync timer re-queues every cluster; an HTTP server exposes metrics and
+// health. stop() shuts down in order: controllers (finish, or abandon after the grace period) →
 // lease release → informers → HTTP server.
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES } from '../api/kinds.js';
 import type { KureKind, KureResource } from '../api/schema.js';
 import { assemble, isRenderable } from '../model/assemble.js';
+import { splitClusterKey } from '../model/fleet-index.js';
 import { fileOwners, render } from '../render/index.js';
-import { EngineNotifier } from './notify.js';
-import { InformerCache, clusterKeyFor, isRelevantUpdate, type KureInformers } from './cache.js';
+import { InformerCache, type KureInformers } from './cache.js';
+import { ClusterReconciler } from './cluster-reconciler.js';
 import type { Pipeline, Sink } from './contracts.js';
+import { Controller } from './controller.js';
+import { DetachedReconciler } from './detached-reconciler.js';
 import { EventRecorder } from './events.js';
-import { Informer, Reflector, type EventType } from './informers.js';
+import { clusterCodec, clusterRequests, detachedCodec, detachedRequests, secretRequests } from './handlers.js';
+import { Informer, Reflector } from './informers.js';
 import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig, secretForCache } from './kube.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
+import { EngineNotifier } from './notify.js';
 import { defaultOptions, type ControllerOptions } from './options.js';
-import { WorkQueue } from './queue.js';
-import { DETACHED_KEY, Reconciler, clusterKeyOf, type ReconcileResult } from './reconciler.js';
+import type { WorkQueue } from './queue.js';
+import type { ClusterRequest, Result } from './reconcile.js';
 import { RepoLock } from './repo-lock.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
+import { StatusWriter } from './status-writer.js';
 
 export interface ManagerOptions extends Partial<ControllerOptions> {
   /** Use this KubeConfig instead of loading one (in-process tests). */
@@ -43,8 +50,8 @@ export interface ManagerOptions extends Partial<ControllerOptions> {
 export interface Manager {
   readonly identity: string;
   readonly metrics: ControllerMetrics;
+  /** The queue of the kurecluster controller. */
   readonly queue: WorkQueue;
-  readonly reconciler: Reconciler;
   readonly cache: InformerCache;
   /** "host:port" of the metrics server, when enabled. */
   readonly metricsAddress: string | undefined;
@@ -52,8 +59,8 @@ export interface Manager {
   /** Informers synced and healthy. */
   ready(): boolean;
   waitForSync(): Promise<void>;
-  /** Resolves after each finished reconcile (tests). */
-  onReconciled(cb: (key: string, result: ReconcileResult | Error) => void): () => void;
+  /** Called after each finished cluster reconcile (tests, benchmarks). */
+  onReconciled(cb: (request: ClusterRequest, outcome: Result | Error) => void): () => void;
   /** Re-queues every cluster (what the resync timer does). */
   resyncAll(): void;
   /** Forces every informer to drop its watch (and optionally re-list), as a server-side close would. */
@@ -64,6 +71,21 @@ export interface Manager {
 async function defaultSink(cacheDir: string, logger: Logger): Promise<Sink> {
   const mod = (await import('./git-sink.js')) as { createGitSink(cacheDir: string, logger: Logger): Sink };
   return mod.createGitSink(cacheDir, logger);
+}
+
+/**
+ * What the cache keeps of a Kure object: no managedFields and no last-applied copy (together
+ * often more than the object itself; at 100,000 objects they are most of the controller's memory).
+ */
+function kureForCache(kind: KureKind) {
+  return (obj: KureResource): KureResource => {
+    const { managedFields: _m, ...metadata } = obj.metadata as KureResource['metadata'] & { managedFields?: unknown };
+    if (metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']) {
+      const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...rest } = metadata.annotations;
+      metadata.annotations = rest;
+    }
+    return { ...obj, metadata, kind, apiVersion: obj.apiVersion ?? 'kure.dev/v1alpha1' } as KureResource;
+  };
 }
 
 export async function startManager(input: ManagerOptions = {}): Promise<Manager> {
@@ -78,13 +100,13 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const namespaces: (string | undefined)[] = o.namespaces.length ? o.namespaces : [undefined];
 
   // ------------------------------------------------------------------ informers
-  const reflectorsOf = <T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
+  const informer = <T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
     resource: string,
     path: (ns?: string) => string,
     list: (ns?: string) => Promise<{ items: T[]; resourceVersion: string }>,
-    transform?: (obj: T) => T,
+    transform: (obj: T) => T,
+    within: (string | undefined)[],
     labelSelector?: string,
-    within: (string | undefined)[] = namespaces,
   ) =>
     new Informer<T>(
       resource,
@@ -108,154 +130,98 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       ),
     );
   const kure = Object.fromEntries(
-    KIND_NAMES.map((kind) => [
-      kind,
-      reflectorsOf<KureResource>(
-        kind,
-        (ns) => api.kurePath(kind, ns),
-        (ns) => api.listKure(kind, ns),
-        (obj) => ({ ...obj, kind, apiVersion: obj.apiVersion ?? 'kure.dev/v1alpha1' }) as KureResource,
-      ),
-    ]),
+    KIND_NAMES.map((kind) => [kind, informer<KureResource>(kind, (ns) => api.kurePath(kind, ns), (ns) => api.listKure(kind, ns), kureForCache(kind as KureKind), namespaces)]),
   ) as KureInformers;
   const cacheRef: { current?: InformerCache } = {};
   // Secrets: the API server sends only those labelled kure.dev/credentials=true (list and watch carry
   // the selector); of those only the ones some KureCluster references keep their data in memory, and
   // none keeps its annotations (kubectl's last-applied-configuration holds the data too).
-  const secrets = reflectorsOf<V1Secret>(
+  const secrets = informer<V1Secret>(
     'secrets',
     (ns) => api.secretPath(ns),
     (ns) => api.listSecrets(ns, CREDENTIALS_SELECTOR),
     (s) => secretForCache(s, cacheRef.current?.secretReferenced(s.metadata?.namespace ?? '', s.metadata?.name ?? '') ?? false),
-    CREDENTIALS_SELECTOR,
     o.credentialsNamespaces.length ? o.credentialsNamespaces : namespaces,
+    CREDENTIALS_SELECTOR,
   );
-  const cache = new InformerCache(kure, secrets);
-  cacheRef.current = cache;
+  const cache = (cacheRef.current = new InformerCache(kure, secrets));
   const informers: Informer<never>[] = [...Object.values(kure), secrets] as unknown as Informer<never>[];
 
-  // ------------------------------------------------------------------ queue + reconciler
-  const queue = new WorkQueue({
+  // ------------------------------------------------------------------ controllers
+  const statuses = new StatusWriter(api, () => new Date());
+  const listeners = new Set<(request: ClusterRequest, outcome: Result | Error) => void>();
+  const clusters = new Controller<ClusterRequest>({
+    name: 'kurecluster',
+    reconciler: new ClusterReconciler({
+      cache,
+      kube: api,
+      sink,
+      pipeline,
+      events,
+      logger,
+      metrics,
+      statuses,
+      repoLock: new RepoLock(),
+      notifier: o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined,
+      credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : undefined,
+    }),
+    codec: clusterCodec,
+    concurrency: o.concurrency,
     settleMs: o.settleMs,
     maxSettleMs: o.maxSettleMs,
-    onDepthChange: (d) => metrics.workqueueDepth.set(d),
-  });
-  const notifier = o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined;
-  const reconciler = new Reconciler({
-    cache,
-    kube: api,
-    sink,
-    pipeline,
-    events,
     logger,
     metrics,
-    repoLock: new RepoLock(),
-    notifier,
-    credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : undefined,
+    onFinished: (request, outcome) => {
+      for (const l of listeners) l(request, outcome);
+    },
   });
-
-  const onKure = (type: EventType, obj: KureResource, old?: KureResource) => {
-    cache.bump();
-    if (!isRelevantUpdate(type, obj, old)) return;
-    const keys = new Set<string>();
-    if (obj.kind === 'KureCluster') keys.add(clusterKeyOf(obj.metadata.namespace ?? '', obj.metadata.name));
-    for (const o2 of [obj, old]) {
-      const k = o2 && clusterKeyFor(o2, cache);
-      if (k) keys.add(k);
-    }
-    const before = reconciler.lastClusterOf({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
-    if (before) keys.add(before);
-    keys.add(DETACHED_KEY);
-    for (const k of keys) queue.add(k);
-  };
-  for (const kind of KIND_NAMES) kure[kind as KureKind].on(onKure);
-  secrets.on((_type, s) => {
-    const keys = cache.clustersReferencingSecret(s.metadata?.namespace ?? '', s.metadata?.name ?? '');
-    if (keys.length) cache.bump();
-    for (const k of keys) queue.add(k);
+  const detached = new Controller({
+    name: 'detached',
+    reconciler: new DetachedReconciler(cache, pipeline, statuses),
+    codec: detachedCodec,
+    concurrency: 2,
+    settleMs: o.settleMs,
+    maxSettleMs: o.maxSettleMs,
+    logger,
+    metrics,
   });
+  const controllers = [clusters, detached];
 
-  const listeners = new Set<(key: string, result: ReconcileResult | Error) => void>();
-  const resyncAll = () => {
-    for (const c of kure.KureCluster.list()) queue.add(clusterKeyOf(c.metadata.namespace ?? '', c.metadata.name));
-    queue.add(DETACHED_KEY);
-  };
-
-  // ------------------------------------------------------------------ workers
-  let workers: Promise<void>[] = [];
-  let workersAbort: AbortController | undefined;
-  let workersRunning = false;
-
-  const process1 = async (key: string, signal: AbortSignal) => {
-    const end = metrics.reconcileDuration.startTimer();
-    let outcome: ReconcileResult | Error;
-    try {
-      const result = await reconciler.reconcile(key, signal);
-      outcome = result;
-      metrics.reconcileTotal.inc({ result: result.backoff ? 'error' : result.outcome });
-      if (result.backoff) {
-        const delay = queue.addRateLimited(key);
-        logger.debug({ key, retryInMs: delay }, 'reconcile failed; backing off');
-      } else {
-        queue.forget(key);
-        if (result.requeueAfterMs) queue.addAfter(key, result.requeueAfterMs);
-      }
-    } catch (err) {
-      outcome = err as Error;
-      metrics.reconcileTotal.inc({ result: 'error' });
-      if (signal.aborted) {
-        logger.info({ key }, 'reconcile abandoned (shutdown or lost leadership)');
-      } else {
-        const delay = queue.addRateLimited(key);
-        logger.error({ key, err, retryInMs: delay }, 'reconcile failed');
-      }
-    } finally {
-      end();
-      queue.done(key);
-    }
-    for (const l of listeners) l(key, outcome);
-  };
-
-  const startWorkers = async () => {
-    if (workersRunning) return;
-    workersRunning = true;
-    workersAbort = new AbortController();
-    const signal = workersAbort.signal;
-    await Promise.all(informers.map((i) => i.waitForSync()));
-    if (!workersRunning || signal.aborted) return;
-    resyncAll();
-    workers = Array.from({ length: o.concurrency }, async () => {
-      while (workersRunning && !signal.aborted) {
-        const key = await queue.get();
-        if (key === undefined) return;
-        if (!workersRunning || signal.aborted) {
-          queue.done(key);
-          queue.add(key);
-          return;
-        }
-        await process1(key, signal);
-      }
+  // ------------------------------------------------------------------ event → requests
+  // Until the first lists are in, objects arrive before their parents: the sweep after the sync
+  // finds the detached ones instead of queueing every object once.
+  let synced = false;
+  for (const kind of KIND_NAMES) {
+    kure[kind as KureKind].on((type, obj, old) => {
+      cache.observe(type, obj);
+      const e = { type, obj, old };
+      for (const r of clusterRequests(cache.index, e)) clusters.enqueue(r);
+      if (synced) for (const r of detachedRequests(cache.index, e)) detached.enqueue(r);
     });
+  }
+  secrets.on((_type, s) => {
+    for (const r of secretRequests(cache.index, s.metadata?.namespace ?? '', s.metadata?.name ?? '')) clusters.enqueue(r);
+  });
+  const resyncAll = () => {
+    for (const key of cache.index.clusters()) clusters.enqueue(splitClusterKey(key));
+    for (const obj of cache.index.all())
+      if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) detached.enqueue({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
   };
 
-  /** Lets in-flight reconciles finish for up to `graceMs`, then aborts them. */
+  // ------------------------------------------------------------------ run on the leader
+  let leading = false;
+  const startWorkers = async () => {
+    leading = true;
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    synced = true;
+    if (!leading) return;
+    resyncAll();
+    for (const c of controllers) c.start();
+  };
   const stopWorkers = async (graceMs: number) => {
-    if (!workersRunning) return;
-    workersRunning = false;
-    queue.releaseGetters();
-    const all = Promise.all(workers);
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
-    if ((await Promise.race([all.then(() => 'done' as const), graceOver])) === 'timeout') {
-      logger.warn({ graceMs }, 'abandoning in-flight reconciles');
-      workersAbort?.abort();
-      await all;
-    }
-    clearTimeout(timer);
-    workers = [];
+    leading = false;
+    await Promise.all(controllers.map((c) => c.stop(graceMs)));
   };
-
-  // ------------------------------------------------------------------ leader election
   let leader: LeaderElector | undefined;
   if (o.leaderElect) {
     leader = new LeaderElector({
@@ -268,11 +234,11 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       renewDeadlineMs: input.renewDeadlineMs,
       retryPeriodMs: input.retryPeriodMs,
       onStartedLeading: () => {
-        metrics.isLeader.set(1);
+        metrics.setLeader(o.leaderElectionId, true);
         void startWorkers();
       },
       onStoppedLeading: () => {
-        metrics.isLeader.set(0);
+        metrics.setLeader(o.leaderElectionId, false);
         // Another instance may push now: abandon at once.
         void stopWorkers(0);
       },
@@ -281,16 +247,17 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   }
 
   // ------------------------------------------------------------------ start
-  for (const i of informers) i.start();
   const unready = () => informers.filter((i) => !i.healthy()).map((i) => (i as unknown as Informer<KureResource>).resource);
   let server: MetricsServer | undefined;
   if (o.metricsAddr !== '0') {
+    // Before anything else starts: a port in use fails the start with nothing left running.
     server = await startMetricsServer(o.metricsAddr, metrics.registry, {
       unready,
       info: () => ({ identity: o.identity, leader: leader ? String(leader.isLeader()) : 'true (leader election disabled)' }),
     });
     logger.info({ address: server.address }, 'serving /metrics, /healthz, /readyz');
   }
+  for (const i of informers) i.start();
   if (leader) leader.start();
   else void startWorkers();
   const resyncTimer = setInterval(resyncAll, o.resyncPeriodMs);
@@ -313,9 +280,9 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       logger.info('shutting down');
       clearInterval(resyncTimer);
       await stopWorkers(o.shutdownGracePeriodMs);
-      queue.shutDown();
+      for (const c of controllers) c.shutDown();
       await leader?.shutdown();
-      metrics.isLeader.set(0);
+      metrics.setLeader(o.leaderElectionId, false);
       await Promise.all(informers.map((i) => i.stop()));
       await events.flush();
       await server?.close();
@@ -325,8 +292,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   return {
     identity: o.identity,
     metrics,
-    queue,
-    reconciler,
+    queue: clusters.queue,
     cache,
     metricsAddress: server?.address,
     isLeader: () => (leader ? leader.isLeader() : true),

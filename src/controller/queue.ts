@@ -7,13 +7,17 @@
 // - per-key exponential backoff on failure (5 ms doubling to 1,000 s, controller-runtime's defaults),
 //   reset with forget() after a success.
 
+import type { QueueMetrics } from './metrics.js';
+
 export interface WorkQueueOptions {
   settleMs?: number;
   maxSettleMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Called whenever the number of waiting + ready keys changes (the depth gauge). */
-  onDepthChange?: (depth: number) => void;
+  /** workqueue_* metrics (depth, adds, retries, queue and work durations). */
+  metrics?: QueueMetrics;
+  /** The clock (tests inject one); timers still use setTimeout. */
+  now?: () => number;
 }
 
 interface Waiting {
@@ -50,7 +54,11 @@ export class WorkQueue {
   private readonly settleMs: number;
   private readonly maxSettleMs: number;
   private readonly backoff: ExponentialBackoff;
-  private readonly onDepthChange: ((depth: number) => void) | undefined;
+  private readonly metrics: QueueMetrics | undefined;
+  private readonly now: () => number;
+  /** When each ready key became ready, and when each in-flight key was taken (metrics). */
+  private readonly readySince = new Map<string, number>();
+  private readonly takenAt = new Map<string, number>();
 
   private readonly ready: string[] = [];
   private readonly dirty = new Set<string>();
@@ -64,7 +72,8 @@ export class WorkQueue {
     this.settleMs = options.settleMs ?? 0;
     this.maxSettleMs = Math.max(options.maxSettleMs ?? this.settleMs * 10, this.settleMs);
     this.backoff = new ExponentialBackoff(options.baseDelayMs ?? 5, options.maxDelayMs ?? 1_000_000);
-    this.onDepthChange = options.onDepthChange;
+    this.metrics = options.metrics;
+    this.now = options.now ?? Date.now;
   }
 
   /** Marks `key` as changed: it becomes ready after the settle window. */
@@ -72,7 +81,7 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     if (this.dirty.has(key)) return; // already queued (or re-queued after the in-flight run)
     if (this.settleMs <= 0) return this.addNow(key);
-    const now = Date.now();
+    const now = this.now();
     const entry = this.waiting.get(key);
     const first = entry?.first ?? now;
     this.schedule(key, first, Math.min(now + this.settleMs, first + this.maxSettleMs));
@@ -83,7 +92,7 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.addNow(key);
     if (this.dirty.has(key) && !this.processing.has(key)) return;
-    const now = Date.now();
+    const now = this.now();
     const entry = this.waiting.get(key);
     if (entry && entry.due <= now + delayMs) return;
     this.schedule(key, entry?.first ?? now, now + delayMs);
@@ -92,6 +101,7 @@ export class WorkQueue {
   /** Re-queues `key` after its next backoff delay; returns that delay. */
   addRateLimited(key: string): number {
     const delay = this.backoff.when(key);
+    this.metrics?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -118,6 +128,9 @@ export class WorkQueue {
 
   /** Must be called when the reconcile of a key obtained from get() has finished. */
   done(key: string): void {
+    const taken = this.takenAt.get(key);
+    if (taken !== undefined) this.metrics?.worked((this.now() - taken) / 1000);
+    this.takenAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
   }
@@ -166,7 +179,7 @@ export class WorkQueue {
   private schedule(key: string, first: number, due: number): void {
     const entry = this.waiting.get(key);
     if (entry) clearTimeout(entry.timer);
-    const timer = setTimeout(() => this.fire(key), Math.max(0, due - Date.now()));
+    const timer = setTimeout(() => this.fire(key), Math.max(0, due - this.now()));
     timer.unref?.();
     this.waiting.set(key, { first, due, timer });
     this.depthChanged();
@@ -185,12 +198,14 @@ export class WorkQueue {
       this.waiting.delete(key);
     }
     if (this.dirty.has(key)) return this.depthChanged();
+    this.metrics?.added();
     this.dirty.add(key);
     if (this.processing.has(key)) return this.depthChanged();
     this.push(key);
   }
 
   private push(key: string): void {
+    this.readySince.set(key, this.now());
     const getter = this.getters.shift();
     if (getter) {
       this.take(key);
@@ -202,6 +217,11 @@ export class WorkQueue {
   }
 
   private take(key: string): void {
+    const now = this.now();
+    const since = this.readySince.get(key);
+    if (since !== undefined) this.metrics?.queued((now - since) / 1000);
+    this.readySince.delete(key);
+    this.takenAt.set(key, now);
     this.dirty.delete(key);
     this.processing.add(key);
     this.depthChanged();
@@ -211,7 +231,7 @@ export class WorkQueue {
     const d = this.depth();
     if (d !== this.lastDepth) {
       this.lastDepth = d;
-      this.onDepthChange?.(d);
+      this.metrics?.depth(d);
     }
   }
 }

@@ -4,6 +4,10 @@
 import type { ClusterStatus, CommonStatus, Condition } from '../api/schema.js';
 
 export const READY = 'Ready';
+/** kstatus: True while a new generation is being worked on or a transient failure is retried. */
+export const RECONCILING = 'Reconciling';
+/** kstatus: True when retrying cannot help (invalid spec, credentials refused) until the input changes. */
+export const STALLED = 'Stalled';
 
 /** Reasons of the Ready condition. */
 export const Reason = {
@@ -24,6 +28,10 @@ export const Reason = {
   /** spec.suspend is true: nothing is pushed. */
   Suspended: 'Suspended',
   Progressing: 'Progressing',
+  /** Reconciling=True: the last attempt failed transiently and is retried with backoff. */
+  ProgressingWithRetry: 'ProgressingWithRetry',
+  /** Some bundles are held back at their last good state in Git (their own objects say why). */
+  Degraded: 'Degraded',
   /** The cluster is being deleted (deletionPolicy is being applied). */
   Deleting: 'Deleting',
   /** This object is fine, but the cluster it belongs to could not be rendered or pushed. */
@@ -92,6 +100,7 @@ function normalize(status: AnyStatus | undefined): unknown {
     observedGeneration: s.observedGeneration ?? null,
     conditions,
     lastCommit: s.lastCommit ?? null,
+    lastHandledReconcileAt: (s as { lastHandledReconcileAt?: string }).lastHandledReconcileAt ?? null,
   };
 }
 
@@ -113,6 +122,10 @@ export interface ReadyInput {
   status: ConditionStatus;
   reason: string;
   message: string;
+  /** Ready=False that retrying cannot fix: Stalled=True with the same reason and message. */
+  stalled?: boolean;
+  /** Ready=False that is being retried: Reconciling=True (ProgressingWithRetry). */
+  retrying?: boolean;
 }
 
 /**
@@ -124,9 +137,17 @@ export function nextStatus<S extends AnyStatus>(
   generation: number | undefined,
   ready: ReadyInput,
   now: Date,
-  extra: Partial<Pick<ClusterStatus, 'lastCommit'>> = {},
+  extra: Partial<Pick<ClusterStatus, 'lastCommit'>> & { lastHandledReconcileAt?: string } = {},
 ): S {
-  const conditions = setCondition(current?.conditions, { type: READY, ...ready, observedGeneration: generation }, now);
+  const { stalled, retrying, ...readyCondition } = ready;
+  let conditions = setCondition(current?.conditions, { type: READY, ...readyCondition, observedGeneration: generation }, now);
+  // Abnormal-true polarity (fluxcd/pkg apis/meta): present only while they are true.
+  conditions = stalled
+    ? setCondition(conditions, { type: STALLED, status: 'True', reason: ready.reason, message: ready.message, observedGeneration: generation }, now)
+    : removeCondition(conditions, STALLED);
+  conditions = retrying
+    ? setCondition(conditions, { type: RECONCILING, status: 'True', reason: Reason.ProgressingWithRetry, message: ready.message, observedGeneration: generation }, now)
+    : removeCondition(conditions, RECONCILING);
   const next: AnyStatus = { ...(current ?? {}), conditions, ...extra };
   if (generation !== undefined) next.observedGeneration = generation;
   return next as S;

@@ -106,7 +106,7 @@ describe('WorkQueue', () => {
 
   it('reports its depth and resolves waiting getters with undefined on shutdown', async () => {
     const depths: number[] = [];
-    const q = new WorkQueue({ settleMs: 10, onDepthChange: (d) => depths.push(d) });
+    const q = new WorkQueue({ settleMs: 10, metrics: { depth: (d) => depths.push(d), added: () => {}, retried: () => {}, queued: () => {}, worked: () => {} } });
     q.add('a');
     q.add('b');
     expect(q.depth()).toBe(2);

@@ -1,9 +1,11 @@
 import pino from 'pino';
 import type { KureResource } from '../../../src/api/schema.js';
-import { DETACHED_KEY, Reconciler } from '../../../src/controller/reconciler.js';
+import { ClusterReconciler, type ClusterReconcilerDeps } from '../../../src/controller/cluster-reconciler.js';
+import { DetachedReconciler } from '../../../src/controller/detached-reconciler.js';
+import { StatusWriter } from '../../../src/controller/status-writer.js';
+import { TerminalError, type DetachedRequest } from '../../../src/controller/reconcile.js';
 import { VERSION } from '../../../src/version.js';
 import { FINALIZER } from '../../../src/controller/finalizer.js';
-import { clusterKeyFor, isRelevantUpdate } from '../../../src/controller/cache.js';
 import { assemble, isRenderable } from '../../../src/model/assemble.js';
 import { fileOwners, render } from '../../../src/render/index.js';
 import { FakeCache, FakeEvents, FakeKube, FakeSink, GitError } from './support/fakes.js';
@@ -31,6 +33,30 @@ const app = (name: string, bundleName = 'web', data: Record<string, string> = { 
       manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }],
     },
   }) as KureResource;
+
+/**
+ * The reconcile contract as one word: `success` (returned), `terminal` (threw a TerminalError: not
+ * retried), `transient` (threw anything else: retried with backoff).
+ */
+class Reconciler {
+  private readonly r: ClusterReconciler;
+  constructor(private readonly deps: ClusterReconcilerDeps) {
+    this.r = new ClusterReconciler(deps);
+  }
+  async reconcile(key: string): Promise<{ outcome: 'success' | 'terminal' | 'transient'; requeueAfterMs?: number; error?: Error }> {
+    const [namespace, name] = key.split('/') as [string, string];
+    try {
+      return { outcome: 'success', ...(await this.r.reconcile({ namespace, name })) };
+    } catch (err) {
+      return { outcome: err instanceof TerminalError ? 'terminal' : 'transient', error: err as Error };
+    }
+  }
+  /** The detached reconcile of every object the cache holds (what the handlers would queue). */
+  async detached(): Promise<void> {
+    const d = new DetachedReconciler(this.deps.cache, this.deps.pipeline, new StatusWriter(this.deps.kube, () => new Date()));
+    for (const o of [...(this.deps.cache as FakeCache).objects.values()]) await d.reconcile({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name } as DetachedRequest);
+  }
+}
 
 /** The trailer block: the last paragraph of a commit message. */
 const trailers = (message: string): string[] => message.split('\n\n').at(-1)!.split('\n');
@@ -77,7 +103,7 @@ describe('Reconciler', () => {
     await r.reconcile(`${NS}/prod`);
     const writes = kube.statusWrites.length;
     const res = await r.reconcile(`${NS}/prod`);
-    expect(res).toMatchObject({ outcome: 'success', commit: { changed: false } });
+    expect(res).toMatchObject({ outcome: 'success' });
     expect(sink.commits).toHaveLength(1);
     expect(kube.statusWrites.length).toBe(writes);
   });
@@ -139,14 +165,14 @@ describe('Reconciler', () => {
     cache.put({ ...bundle('cyclic'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic2' }] } } as KureResource);
     cache.put({ ...bundle('cyclic2'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic' }] } } as KureResource);
     const res = await r.reconcile(`${NS}/prod`);
-    expect(res.outcome).toBe('invalid');
+    expect(res.outcome).toBe('terminal');
     expect(sink.commits).toHaveLength(0);
     expect(kube.readyOf('KureBundle', NS, 'cyclic')).toMatchObject({ status: 'False', reason: 'DependencyCycle' });
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: expect.stringContaining('KureBundle platform/cyclic') });
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'ClusterNotReady', message: expect.stringContaining('KureCluster platform/prod') });
     expect(events.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'DependencyCycle' }));
     // Orphans (dangling references) get their status from the detached reconcile.
-    await r.reconcile(DETACHED_KEY);
+    await r.detached();
     expect(kube.readyOf('KureApplication', NS, 'c')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('missing-bundle') });
     expect(kube.readyOf('KureBundle', NS, 'broken')).toMatchObject({ status: 'False', reason: 'NotFound' });
   });
@@ -168,7 +194,7 @@ describe('Reconciler', () => {
   it('suspend: no push, Suspended everywhere', async () => {
     const { cache, kube, sink, r } = setup();
     cache.put(cluster({ suspend: true }));
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('suspended');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     expect(sink.commits).toHaveLength(0);
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'Suspended' });
     expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'False', reason: 'Suspended' });
@@ -178,7 +204,7 @@ describe('Reconciler', () => {
     const { kube, sink, events, r } = setup();
     sink.fail = new GitError('network', 'connect ECONNREFUSED http://kure:hunter2@git.local/fleet.git');
     const res = await r.reconcile(`${NS}/prod`);
-    expect(res).toMatchObject({ outcome: 'error', backoff: true });
+    expect(res).toMatchObject({ outcome: 'transient' });
     const ready = kube.readyOf('KureCluster', NS, 'prod');
     expect(ready).toMatchObject({ status: 'False', reason: 'GitError', message: expect.stringContaining('(network)') });
     expect(ready?.message).not.toContain('hunter2');
@@ -192,7 +218,7 @@ describe('Reconciler', () => {
   it('a missing or incomplete credentials Secret is a NotFound on the cluster, nothing pushed', async () => {
     const { cache, kube, sink, r } = setup();
     cache.secrets.clear();
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('Secret platform/git') });
     cache.putSecret(NS, 'git', { user: 'x' });
     await r.reconcile(`${NS}/prod`);
@@ -205,7 +231,7 @@ describe('Reconciler', () => {
   it('an unlabelled credentials Secret is SecretNotLabelled, told from an absent one by its metadata alone; labelling it pushes', async () => {
     const { cache, kube, sink, events, r } = setup();
     cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' }, { team: 'platform' });
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     const message = `Secret platform/git (spec.repository.secretRef) is not labelled kure.dev/credentials=true; Kure only reads labelled Secrets: kubectl -n platform label secret git kure.dev/credentials=true`;
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'SecretNotLabelled', message });
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'ClusterNotReady', message: expect.stringContaining(message) });
@@ -251,7 +277,7 @@ describe('Reconciler', () => {
     cache.secret = (ns, name) => ({ metadata: { namespace: ns, name, labels: { 'kure.dev/credentials': 'true' } } });
     cache.putSecret(NS, 'git', { token: 'other' }, {});
     cache.put(app('d'));
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'SecretNotLabelled' });
     expect(sink.commits).toHaveLength(2);
   });
@@ -264,7 +290,7 @@ describe('Reconciler', () => {
     cache.putSecret(NS, 'git', { token: 't0k3n' });
     cache.put(cluster(), node('apps'), bundle('web'), app('a'));
     const outside = new Reconciler({ ...deps, credentialsNamespaces: ['ops', 'infra'] });
-    expect((await outside.reconcile(`${NS}/prod`)).outcome).toBe('invalid');
+    expect((await outside.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({
       status: 'False',
       reason: 'NotAllowed',
@@ -282,7 +308,7 @@ describe('Reconciler', () => {
     cache.put(cluster({ deletionPolicy: 'Delete' }));
     await r.reconcile(`${NS}/prod`);
     cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('deleted');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     expect(sink.removes).toEqual([expect.objectContaining({ path: 'clusters/prod' })]);
     expect([...sink.remote.values()][0]!.size).toBe(0);
     expect(kube.finalizerWrites.at(-1)).toEqual({ name: 'prod', finalizers: [] });
@@ -292,7 +318,7 @@ describe('Reconciler', () => {
     const { cache, kube, sink, r } = setup();
     await r.reconcile(`${NS}/prod`);
     cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
-    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('deleted');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     expect(sink.removes).toHaveLength(0);
     expect(kube.finalizerWrites.at(-1)?.finalizers).toEqual([]);
 
@@ -301,33 +327,13 @@ describe('Reconciler', () => {
     await s2.r.reconcile(`${NS}/prod`);
     s2.cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = 'now'));
     s2.sink.fail = new GitError('auth', 'authentication failed');
-    expect((await s2.r.reconcile(`${NS}/prod`)).outcome).toBe('error');
+    expect((await s2.r.reconcile(`${NS}/prod`)).outcome).toBe('transient');
     expect(s2.cache.get('KureCluster', NS, 'prod')?.metadata.finalizers).toEqual([FINALIZER]);
     expect(s2.kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'GitError' });
   });
 
   it('a missing cluster is skipped', async () => {
     const { r } = setup();
-    expect((await r.reconcile(`${NS}/nope`)).outcome).toBe('skipped');
-  });
-});
-
-describe('event routing', () => {
-  it('follows references from any member to its cluster', () => {
-    const { cache } = setup();
-    cache.put(node('child', { parentRef: { name: 'apps' } }), bundle('deep', 'child'), app('x', 'deep'), app('lost', 'nowhere'));
-    expect(clusterKeyFor(cache.get('KureApplication', NS, 'x')!, cache)).toBe(`${NS}/prod`);
-    expect(clusterKeyFor(cache.get('KureCluster', NS, 'prod')!, cache)).toBe(`${NS}/prod`);
-    expect(clusterKeyFor(cache.get('KureApplication', NS, 'lost')!, cache)).toBeUndefined();
-    cache.put(node('loop1', { parentRef: { name: 'loop2' } }), node('loop2', { parentRef: { name: 'loop1' } }));
-    expect(clusterKeyFor(cache.get('KureNode', NS, 'loop1')!, cache)).toBeUndefined();
-  });
-
-  it('ignores status-only updates (same generation)', () => {
-    const a = { ...app('a'), metadata: { ...meta('a'), generation: 1 } } as KureResource;
-    expect(isRelevantUpdate('update', { ...a, status: { observedGeneration: 1 } } as KureResource, a)).toBe(false);
-    expect(isRelevantUpdate('update', { ...a, metadata: { ...a.metadata, generation: 2 } } as KureResource, a)).toBe(true);
-    expect(isRelevantUpdate('update', { ...a, metadata: { ...a.metadata, deletionTimestamp: 'x' } } as KureResource, a)).toBe(true);
-    expect(isRelevantUpdate('add', a)).toBe(true);
+    expect((await r.reconcile(`${NS}/nope`)).outcome).toBe('success');
   });
 });

@@ -4,12 +4,14 @@ import type { V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { KureKind, KureResource } from '../../../../src/api/schema.js';
 import type { GitTarget, ResourceCache, Sink, SyncResult } from '../../../../src/controller/contracts.js';
 import { CREDENTIALS_LABEL, isCredentialsSecret, type KureWriter } from '../../../../src/controller/kube.js';
+import { FleetIndex } from '../../../../src/model/fleet-index.js';
 import type { FileTree } from '../../../../src/model/types.js';
 
 export class FakeCache implements ResourceCache {
   readonly objects = new Map<string, KureResource>();
   readonly secrets = new Map<string, V1Secret>();
-  private rev = 0;
+  /** Kept up to date like the manager keeps the informers' index. */
+  readonly index = new FleetIndex();
   private rv = 100;
 
   put(...objs: KureResource[]): void {
@@ -18,20 +20,22 @@ export class FakeCache implements ResourceCache {
       const prev = this.objects.get(key);
       const specChanged = !prev || JSON.stringify(prev.spec) !== JSON.stringify(o.spec);
       const generation = (prev?.metadata.generation ?? 0) + (specChanged ? 1 : 0);
-      this.objects.set(key, structuredClone({ ...o, metadata: { ...o.metadata, generation, resourceVersion: String(++this.rv), uid: `uid-${key}` } }));
+      const next = structuredClone({ ...o, metadata: { ...o.metadata, generation, resourceVersion: String(++this.rv), uid: `uid-${key}` } });
+      this.objects.set(key, next);
+      this.index.upsert(next);
     }
-    this.rev++;
   }
   delete(kind: KureKind, namespace: string, name: string): void {
+    const o = this.objects.get(`${kind}/${namespace}/${name}`);
     this.objects.delete(`${kind}/${namespace}/${name}`);
-    this.rev++;
+    if (o) this.index.delete(o);
   }
   patch(kind: KureKind, namespace: string, name: string, fn: (o: KureResource) => void): void {
     const o = this.objects.get(`${kind}/${namespace}/${name}`);
     if (!o) return;
     fn(o);
     o.metadata.resourceVersion = String(++this.rv);
-    this.rev++;
+    this.index.upsert(o);
   }
   /**
    * A Secret on the "API server"; the cache (secret()) sees it only when it carries
@@ -40,13 +44,6 @@ export class FakeCache implements ResourceCache {
   putSecret(namespace: string, name: string, data: Record<string, string>, labels: Record<string, string> = { [CREDENTIALS_LABEL]: 'true' }): void {
     const enc = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
     this.secrets.set(`${namespace}/${name}`, { metadata: { namespace, name, labels }, data: enc });
-    this.rev++;
-  }
-  resources(): KureResource[] {
-    return [...this.objects.values()];
-  }
-  revision(): number {
-    return this.rev;
   }
   get(kind: KureKind, namespace: string, name: string): KureResource | undefined {
     return this.objects.get(`${kind}/${namespace}/${name}`);

@@ -1,0 +1,373 @@
+// THE business logic for a KureCluster and its members: assemble the cluster's own part of the
+// fleet (from the index: a change costs its cluster, not the fleet), render it when it may, sync
+// the tree to Git (the sink makes no commit when nothing changed), then — in ONE final step — write
+// every member's status, record the Event and the per-cluster metrics. Each branch only decides the
+// Verdict; none writes. The contract (return, throw, throw TerminalError) is in reconcile.ts.
+import type { KureCluster, KureResource } from '../api/schema.js';
+import { clusterKeyOf, type ClusterKey } from '../model/fleet-index.js';
+import { cmp, formatProblem, formatRef, refKey, refOf } from '../model/problems.js';
+import { repositoryOf } from '../model/repository.js';
+import type { ObjectRef, Problem } from '../model/types.js';
+import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
+import { VERSION } from '../version.js';
+import { gitErrorKind, type AssembledClusterLike, type GitAuth, type GitTarget, type Pipeline, type ResourceCache, type Sink, type SyncResult } from './contracts.js';
+import type { EventRecorder, EventType } from './events.js';
+import { FINALIZER, hasFinalizer, withFinalizer, withoutFinalizer } from './finalizer.js';
+import { REQUESTED_AT } from './handlers.js';
+import { CREDENTIALS_SELECTOR, decodeSecret, isCredentialsSecret, type KureWriter } from './kube.js';
+import { displayUrl, scrubString, type Logger } from './logger.js';
+import type { ControllerMetrics } from './metrics.js';
+import type { EngineNotifier } from './notify.js';
+import { pokesAfterPush } from './notify.js';
+import { TerminalError, TransientError, type ClusterRequest, type Reconciler, type Result } from './reconcile.js';
+import { RepoLock, repoLockKey } from './repo-lock.js';
+import { Reason, type ReadyInput } from './status.js';
+import { StatusWriter, type StatusExtra } from './status-writer.js';
+
+const KIND_ORDER = ['KureCluster', 'KureNode', 'KureBundle', 'KureApplication'];
+
+export interface ClusterReconcilerDeps {
+  cache: ResourceCache;
+  kube: KureWriter;
+  sink: Sink;
+  pipeline: Pipeline;
+  events: Pick<EventRecorder, 'record'>;
+  logger: Logger;
+  metrics?: ControllerMetrics;
+  repoLock?: RepoLock;
+  /** Asks the GitOps engine to reconcile now after a push (notify.ts); absent: it polls Git. */
+  notifier?: Pick<EngineNotifier, 'notify'>;
+  /** Namespaces whose Secrets may be read as credentials (--credentials-namespaces); undefined: every watched one. */
+  credentialsNamespaces?: readonly string[];
+  statuses?: StatusWriter;
+  now?: () => Date;
+}
+
+/** What one reconcile decided. The final step (`conclude`) writes it; nothing else writes status. */
+interface Verdict {
+  cluster: ReadyInput;
+  /** Ready of members without problems of their own. */
+  member: ReadyInput;
+  /** Members reached no valid cluster (the cluster itself is malformed): their own problems or NoCluster. */
+  membersDetached?: boolean;
+  extra?: StatusExtra;
+  event?: { type: EventType; reason: string; message: string; action?: string };
+  /** How the reconcile ends: a Result, or the error to throw (transient or terminal). */
+  end: Result | Error;
+}
+
+/** Problems of one object, as the Ready condition shows them. */
+export function problemsReady(problems: readonly Problem[]): ReadyInput {
+  return { status: 'False', reason: problems[0]?.reason ?? Reason.InvalidSpec, message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), stalled: true };
+}
+
+export const NO_CLUSTER: ReadyInput = {
+  status: 'False',
+  reason: Reason.NoCluster,
+  message: 'not part of any valid KureCluster: follow clusterRef/parentRef/nodeRef/bundleRef up to a KureCluster that exists and is valid',
+  stalled: true,
+};
+
+function summarize(problems: readonly Problem[], max = 5): string {
+  const shown = problems.slice(0, max).map(formatProblem);
+  const more = problems.length > max ? `; … and ${problems.length - max} more` : '';
+  return `${problems.length} problem${problems.length === 1 ? '' : 's'} in the hierarchy: ${shown.join('; ')}${more}`;
+}
+
+const failed = (reason: string, message: string, how: 'terminal' | 'transient'): Error =>
+  how === 'terminal' ? new TerminalError(message, reason) : new TransientError(message, reason);
+
+export class ClusterReconciler implements Reconciler<ClusterRequest> {
+  private readonly repoLock: RepoLock;
+  private readonly now: () => Date;
+  private readonly statuses: StatusWriter;
+  /** File owners of the tree last committed per cluster: credits removed files to their former owner. */
+  private readonly lastOwners = new Map<ClusterKey, ReadonlyMap<string, ObjectRef>>();
+
+  constructor(private readonly d: ClusterReconcilerDeps) {
+    this.repoLock = d.repoLock ?? new RepoLock();
+    this.now = d.now ?? (() => new Date());
+    this.statuses = d.statuses ?? new StatusWriter(d.kube, this.now);
+  }
+
+  async reconcile(req: ClusterRequest, signal?: AbortSignal): Promise<Result> {
+    const key = clusterKeyOf(req.namespace, req.name);
+    const cluster = this.d.cache.get('KureCluster', req.namespace, req.name) as KureCluster | undefined;
+    if (!cluster) {
+      this.forget(req);
+      return {};
+    }
+    if (cluster.metadata.deletionTimestamp) return this.finalize(cluster, signal);
+    if (!hasFinalizer(cluster)) {
+      await this.d.kube.setFinalizers('KureCluster', req.namespace, req.name, withFinalizer(cluster), cluster.metadata.resourceVersion);
+    }
+
+    const result = this.d.pipeline.assemble(this.d.cache.index.clusterInput(key));
+    const ac = result.clusters.find((c) => c.key === key);
+    const problems = ac?.problems ?? result.problems;
+    const byRef = new Map<string, Problem[]>();
+    for (const p of problems) byRef.set(refKey(p.ref), [...(byRef.get(refKey(p.ref)) ?? []), p]);
+    // A malformed cluster has no model: what would be its members reach no valid cluster.
+    const members = ac ? this.members(ac.members) : (result.detached ?? []).map((r) => this.d.cache.get(r.kind, r.namespace, r.name)).filter((o): o is KureResource => !!o);
+    if (!members.some((m) => m.kind === 'KureCluster')) members.unshift(cluster);
+
+    const verdict = ac ? await this.decide(key, cluster, ac, signal) : this.malformed(cluster, byRef);
+    return this.conclude(cluster, members, byRef, verdict);
+  }
+
+  /** The Verdict for a cluster that assembled (it may still have problems). Syncs to Git when it may. */
+  private async decide(key: ClusterKey, cluster: KureCluster, ac: AssembledClusterLike, signal?: AbortSignal): Promise<Verdict> {
+    if (cluster.spec.suspend) {
+      return {
+        cluster: { status: 'False', reason: Reason.Suspended, message: 'spec.suspend is true: nothing is rendered or pushed until it is false' },
+        member: { status: 'False', reason: Reason.Suspended, message: `KureCluster ${key} is suspended (spec.suspend: true)` },
+        end: {},
+      };
+    }
+    const notReady = (reason: string, message: string, memberMessage: string, how: 'terminal' | 'transient', extra: Partial<Verdict> = {}): Verdict => ({
+      cluster: { status: 'False', reason, message, stalled: how === 'terminal', retrying: how === 'transient' },
+      member: { status: 'False', reason: Reason.ClusterNotReady, message: memberMessage, stalled: how === 'terminal', retrying: how === 'transient' },
+      event: { type: 'Warning', reason, message },
+      end: failed(reason, message, how),
+      ...extra,
+    });
+
+    if (!this.d.pipeline.isRenderable(ac)) {
+      const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
+      const reason = clusterOwn[0]?.reason ?? ac.problems[0]?.reason ?? Reason.InvalidSpec;
+      return notReady(
+        reason,
+        `not rendered, nothing pushed: ${summarize(ac.problems)}`,
+        `KureCluster ${key} is not rendered: ${ac.problems.length} problem(s) in its hierarchy (kubectl describe kurecluster -n ${cluster.metadata.namespace} ${cluster.metadata.name})`,
+        'terminal',
+      );
+    }
+
+    let tree;
+    try {
+      tree = this.d.pipeline.render(ac.model);
+    } catch (err) {
+      const message = `render failed: ${(err as Error).message}`;
+      return notReady(Reason.InvalidSpec, message, `KureCluster ${key} could not be rendered`, 'terminal');
+    }
+
+    const target = await this.target(cluster);
+    if ('problem' in target) {
+      // Not retried: the Secret informer brings the cluster back when the Secret appears, gets its label or changes.
+      return notReady(target.reason, target.problem, `KureCluster ${key} cannot push: ${target.problem}`, 'terminal');
+    }
+
+    const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path || '.'}`;
+    // File owners, for the commit message: found only when there is something to commit.
+    let owners: ReadonlyMap<string, ObjectRef> | undefined;
+    const ownersOf = () => (owners ??= this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>());
+    let sync: SyncResult;
+    try {
+      sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () => this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal));
+      if (owners) this.lastOwners.set(key, owners);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const kind = gitErrorKind(err) ?? 'other';
+      this.d.metrics?.gitErrors.inc({ kind });
+      const message = `push to ${where} failed (${kind}): ${scrubString((err as Error).message ?? String(err))}`;
+      // Refused credentials are not retried: a dozen failed logins lock accounts on real forges.
+      // The Secret informer brings the cluster back when its Secret changes.
+      const how = kind === 'auth' ? 'terminal' : 'transient';
+      return notReady(Reason.GitError, message, `KureCluster ${key} could not push to Git (GitError); see its status`, how);
+    }
+
+    const verdict: Verdict = {
+      cluster: { status: 'True', reason: Reason.Rendered, message: `Rendered ${tree.size} file(s) into ${where}` },
+      member: { status: 'True', reason: Reason.Rendered, message: `Rendered as part of KureCluster ${key}` },
+      end: {},
+    };
+    if (sync.changed) {
+      this.d.metrics?.gitCommits.inc();
+      this.d.metrics?.clusterLastPush.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, Date.parse(sync.time ?? this.now().toISOString()) / 1000);
+      verdict.extra = { lastCommit: { sha: sync.sha, time: sync.time ?? this.now().toISOString(), message: firstLine(sync.message ?? describeChanges(key, sync.changedPaths)) } };
+      verdict.event = { type: 'Normal', reason: 'Committed', message: `Pushed ${sync.sha.slice(0, 12)} to ${where}: ${sync.changedPaths.length} file(s) changed`, action: 'Push' };
+      this.d.logger.info({ cluster: key, sha: sync.sha, files: sync.changedPaths.length, attempts: sync.attempts }, 'pushed commit');
+      await this.d.notifier?.notify(key, pokesAfterPush(ac.model, sync.changedPaths, this.now()));
+    }
+    return verdict;
+  }
+
+  private malformed(cluster: KureCluster, byRef: Map<string, Problem[]>): Verdict {
+    const own = byRef.get(refKey(refOf(cluster))) ?? [];
+    const ready = own.length ? problemsReady(own) : { status: 'False' as const, reason: Reason.InvalidSpec, message: 'the cluster could not be assembled', stalled: true };
+    return { cluster: ready, member: NO_CLUSTER, membersDetached: true, event: { type: 'Warning', reason: ready.reason, message: ready.message }, end: new TerminalError(ready.message, ready.reason) };
+  }
+
+  /** The one final step: every member's status, the Event, the cluster's metrics; then return or throw. */
+  private async conclude(cluster: KureCluster, members: readonly KureResource[], byRef: Map<string, Problem[]>, v: Verdict): Promise<Result> {
+    const clusterRef = refKey(refOf(cluster));
+    const handled = cluster.metadata.annotations?.[REQUESTED_AT];
+    const clusterExtra: StatusExtra = { ...v.extra, ...(handled ? { lastHandledReconcileAt: handled } : {}) };
+    await this.statuses.writeAll(
+      members.map((obj) => {
+        const k = refKey(refOf(obj));
+        if (k === clusterRef) return { obj, ready: v.cluster, extra: clusterExtra };
+        const own = byRef.get(k);
+        // Own problems win (e.g. a NotAllowed application of a rendered cluster).
+        return { obj, ready: own?.length ? problemsReady(own) : v.member };
+      }),
+    );
+    if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);
+    this.d.metrics?.clusterReady.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, v.cluster.status === 'True' ? 1 : 0);
+    if (v.end instanceof Error) throw v.end;
+    return v.end;
+  }
+
+  /** A cluster that is gone: drop what was kept for it. */
+  private forget(req: ClusterRequest): void {
+    this.lastOwners.delete(clusterKeyOf(req.namespace, req.name));
+    this.d.metrics?.clusterReady.remove({ namespace: req.namespace, cluster: req.name });
+    this.d.metrics?.clusterLastPush.remove({ namespace: req.namespace, cluster: req.name });
+  }
+
+  // ---------------------------------------------------------------- deletion
+  private async finalize(cluster: KureCluster, signal?: AbortSignal): Promise<Result> {
+    const key = clusterKeyOf(cluster.metadata.namespace ?? '', cluster.metadata.name);
+    if (!hasFinalizer(cluster)) return {};
+    const policy = cluster.spec?.deletionPolicy ?? 'Retain';
+    if (policy === 'Delete' && !cluster.spec.suspend) {
+      const target = await this.target(cluster);
+      if ('problem' in target) {
+        // Retried with backoff: the cluster waits on its finalizer until it can remove its path
+        // (or someone sets deletionPolicy Retain).
+        const message = `deletionPolicy Delete: ${target.problem} (set spec.deletionPolicy: Retain to release it without touching Git)`;
+        await this.statuses.write(cluster, { status: 'False', reason: target.reason, message, retrying: true });
+        void this.d.events.record(asTarget(cluster), 'Warning', target.reason, message);
+        throw new TransientError(message, target.reason);
+      }
+      const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path}`;
+      // A path that never was valid was never written: there is nothing of Kure's to remove.
+      if (target.path) {
+        try {
+          const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
+            this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
+          );
+          if (res.changed) {
+            this.d.metrics?.gitCommits.inc();
+            void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');
+          }
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          const kind = gitErrorKind(err) ?? 'other';
+          this.d.metrics?.gitErrors.inc({ kind });
+          const message = `deletionPolicy Delete: removing ${target.path} from ${where} failed (${kind}): ${scrubString((err as Error).message)}`;
+          await this.statuses.write(cluster, { status: 'False', reason: Reason.GitError, message, retrying: true });
+          void this.d.events.record(asTarget(cluster), 'Warning', Reason.GitError, message);
+          throw new TransientError(message, Reason.GitError);
+        }
+      }
+    }
+    await this.d.kube.setFinalizers('KureCluster', cluster.metadata.namespace ?? '', cluster.metadata.name, withoutFinalizer(cluster), cluster.metadata.resourceVersion);
+    this.d.logger.info({ cluster: key, deletionPolicy: policy }, `removed finalizer ${FINALIZER}`);
+    return {};
+  }
+
+  // ---------------------------------------------------------------- helpers
+  private members(refs: readonly ObjectRef[]): KureResource[] {
+    const out: KureResource[] = [];
+    for (const ref of refs) {
+      const obj = this.d.cache.get(ref.kind, ref.namespace, ref.name);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  /**
+   * The commit message for a sync: names the resources whose files changed, with their
+   * generations; files that were removed are credited to the owner they had in the last tree this
+   * process committed for the cluster (the cluster itself when not known, e.g. after a restart).
+   * `owners` is called only when there is something to commit.
+   */
+  private commitMessage(key: ClusterKey, ac: AssembledClusterLike, owners: () => ReadonlyMap<string, ObjectRef>): (changedPaths: string[], drifted: string[]) => string {
+    const previous = this.lastOwners.get(key);
+    return (changedPaths, drifted) => {
+      const now = owners();
+      const restored = new Set(drifted);
+      const refs = new Map<string, ObjectRef>();
+      const credit = (ref: ObjectRef) => refs.set(refKey(ref), ref);
+      for (const p of changedPaths) {
+        if (restored.has(p)) continue; // restored, not changed by a resource
+        const ref = now.get(p) ?? previous?.get(p) ?? (p.endsWith('kustomization.yaml') ? undefined : ac.model.ref);
+        if (ref) credit(ref);
+      }
+      // Only index files changed (an owner's file was removed and its owner is unknown): the cluster.
+      if (refs.size === 0 && drifted.length < changedPaths.length) credit(ac.model.ref);
+      const changed: ChangedObject[] = [...refs.values()]
+        .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || cmp(formatRef(a), formatRef(b)))
+        .map((ref) => {
+          const obj = this.d.cache.get(ref.kind, ref.namespace, ref.name);
+          return { ref: formatRef(ref), ...(obj ? { generation: obj.metadata.generation ?? 0 } : {}) };
+        });
+      return provenanceMessage({ cluster: key, changed, changedPaths, drifted, version: VERSION });
+    };
+  }
+
+  /** The Git target of a cluster, from its spec with the defaults (repository.ts), with its credentials. */
+  private async target(cluster: KureCluster): Promise<GitTarget | { problem: string; reason: string }> {
+    const repo = repositoryOf(cluster);
+    if (!repo.url) return { problem: 'spec.repository.url is not set', reason: Reason.InvalidSpec };
+    const target: GitTarget = { url: repo.url, branch: repo.branch, path: repo.path ?? '', author: repo.author };
+    if (repo.secretRef) {
+      const auth = await this.credentials(cluster.metadata.namespace ?? '', repo.secretRef);
+      if ('problem' in auth) return auth;
+      target.auth = auth;
+    }
+    return target;
+  }
+
+  /**
+   * The Git credentials of Secret namespace/name. The informer caches only Secrets labelled
+   * kure.dev/credentials=true, so a Secret the cache lacks is either absent or unlabelled: a
+   * metadata-only GET tells which, without its data ever reaching Kure. An unlabelled Secret is never
+   * used, even when Kure's RBAC would let it read it.
+   */
+  private async credentials(namespace: string, name: string): Promise<GitAuth | { problem: string; reason: string }> {
+    const where = `Secret ${namespace}/${name} (spec.repository.secretRef)`;
+    const allowed = this.d.credentialsNamespaces;
+    if (allowed && !allowed.includes(namespace)) {
+      // Kure has no right to read Secrets here (the chart grants them only in these namespaces).
+      return {
+        problem: `${where}: Kure reads credentials only in namespace${allowed.length === 1 ? '' : 's'} ${allowed.join(', ')} (--credentials-namespaces, chart value controller.credentialsNamespaces); keep this KureCluster and its Secret in one of them, or add ${namespace}`,
+        reason: Reason.NotAllowed,
+      };
+    }
+    const notFound = { problem: `${where} not found`, reason: Reason.NotFound };
+    const unlabelled = {
+      problem: `${where} is not labelled ${CREDENTIALS_SELECTOR}; Kure only reads labelled Secrets: kubectl -n ${namespace} label secret ${name} ${CREDENTIALS_SELECTOR}`,
+      reason: Reason.SecretNotLabelled,
+    };
+    let secret = this.d.cache.secret(namespace, name);
+    if (!secret) {
+      const metadata = await this.d.kube.readSecretMetadata(namespace, name);
+      if (!metadata) return notFound;
+      if (!isCredentialsSecret(metadata)) return unlabelled;
+      // Labelled, but the watch has not delivered it yet.
+    } else if (!isCredentialsSecret(secret.metadata)) {
+      return unlabelled;
+    }
+    if (!secret?.data) {
+      // The cache keeps the data of referenced Secrets only (or has not seen this one yet): read it.
+      secret = await this.d.kube.readSecret(namespace, name);
+      if (!secret) return notFound;
+      if (!isCredentialsSecret(secret.metadata)) return unlabelled;
+    }
+    const data = decodeSecret(secret);
+    if (!data) return notFound;
+    if (data.token) return { token: data.token };
+    if (data.username !== undefined && data.password !== undefined) return { username: data.username, password: data.password };
+    return { problem: `${where} must have the keys username and password, or token`, reason: Reason.NotFound };
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n', 1)[0] ?? s;
+}
+
+export function asTarget(r: KureResource) {
+  return { apiVersion: r.apiVersion, kind: r.kind, metadata: r.metadata };
+}

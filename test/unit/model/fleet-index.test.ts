@@ -1,0 +1,112 @@
+import type { KureResource } from '../../../src/api/schema.js';
+import { FleetIndex } from '../../../src/model/fleet-index.js';
+import { assemble } from '../../../src/model/assemble.js';
+
+const NS = 'platform';
+const obj = (kind: string, name: string, spec: Record<string, unknown>, namespace = NS): KureResource =>
+  ({ apiVersion: 'kure.dev/v1alpha1', kind, metadata: { name, namespace }, spec }) as KureResource;
+const cluster = (name: string, path = `clusters/${name}`, secret?: string) =>
+  obj('KureCluster', name, { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path, ...(secret ? { secretRef: { name: secret } } : {}) } });
+const node = (name: string, ref: Record<string, unknown>) => obj('KureNode', name, ref);
+const bundle = (name: string, nodeName: string) => obj('KureBundle', name, { nodeRef: { name: nodeName } });
+const app = (name: string, bundleName: string, namespace = NS, bundleNs?: string) =>
+  obj('KureApplication', name, { bundleRef: { name: bundleName, ...(bundleNs ? { namespace: bundleNs } : {}) }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } }] }, namespace);
+
+/** Two clusters, one with a two-level node tree, plus a detached application. */
+function fleet() {
+  return [
+    cluster('prod', 'clusters/prod', 'git'),
+    cluster('dev'),
+    node('root', { clusterRef: { name: 'prod' } }),
+    node('apps', { parentRef: { name: 'root' } }),
+    bundle('web', 'apps'),
+    app('a', 'web'),
+    app('b', 'web'),
+    node('dev-root', { clusterRef: { name: 'dev' } }),
+    bundle('api', 'dev-root'),
+    app('c', 'api'),
+    app('lost', 'no-such-bundle'),
+  ];
+}
+
+const names = (objs: readonly KureResource[]) => objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+
+describe('FleetIndex', () => {
+  it('maps every object to the cluster it reaches, whatever order the objects arrive in', () => {
+    for (const order of [fleet(), fleet().reverse()]) {
+      const index = new FleetIndex();
+      for (const o of order) index.upsert(o);
+      expect(index.clusterOf(app('a', 'web'))).toBe(`${NS}/prod`);
+      expect(index.clusterOf(node('apps', { parentRef: { name: 'root' } }))).toBe(`${NS}/prod`);
+      expect(index.clusterOf(app('c', 'api'))).toBe(`${NS}/dev`);
+      expect(index.clusterOf(app('lost', 'no-such-bundle'))).toBeUndefined();
+      expect(index.clusters().sort()).toEqual([`${NS}/dev`, `${NS}/prod`]);
+    }
+  });
+
+  it("gives one cluster's input: its subtree and the other clusters, and assemble judges it as it judges the fleet", () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    const input = index.clusterInput(`${NS}/prod`);
+    expect(names(input)).toEqual(['KureApplication/a', 'KureApplication/b', 'KureBundle/web', 'KureCluster/dev', 'KureCluster/prod', 'KureNode/apps', 'KureNode/root']);
+    const alone = assemble(input).clusters.find((c) => c.key === `${NS}/prod`)!;
+    const whole = assemble(fleet()).clusters.find((c) => c.key === `${NS}/prod`)!;
+    expect(alone.members).toEqual(whole.members);
+    expect(alone.problems).toEqual(whole.problems);
+    expect(alone.model).toEqual(whole.model);
+  });
+
+  it('keeps overlapping repository paths an error across clusters, though each assembles alone', () => {
+    const index = new FleetIndex();
+    for (const o of [...fleet(), cluster('dev', 'clusters/prod/dev')]) index.upsert(o);
+    const prod = assemble(index.clusterInput(`${NS}/prod`)).clusters.find((c) => c.key === `${NS}/prod`)!;
+    expect(prod.problems.map((p) => p.message)).toContainEqual(expect.stringContaining('overlaps with KureCluster platform/dev'));
+  });
+
+  it('follows an update: an application moved to another cluster leaves the first subtree; the old version still names the old cluster', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    const before = app('a', 'web');
+    const after = app('a', 'api');
+    index.upsert(after);
+    expect(index.clusterOf(after)).toBe(`${NS}/dev`);
+    expect(index.clusterOf(before)).toBe(`${NS}/prod`);
+    expect(names(index.subtree(`KureCluster/${NS}/prod`))).not.toContain('KureApplication/a');
+    expect(names(index.subtree(`KureCluster/${NS}/dev`))).toContain('KureApplication/a');
+  });
+
+  it('a deleted node detaches its subtree; its children stay indexed under its name until it returns', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    index.delete(node('apps', { parentRef: { name: 'root' } }));
+    expect(index.clusterOf(app('a', 'web'))).toBeUndefined();
+    expect(names(index.subtree(`KureNode/${NS}/apps`))).toEqual(['KureApplication/a', 'KureApplication/b', 'KureBundle/web']);
+    index.upsert(node('apps', { parentRef: { name: 'root' } }));
+    expect(index.clusterOf(app('a', 'web'))).toBe(`${NS}/prod`);
+  });
+
+  it('survives cycles and malformed references', () => {
+    const index = new FleetIndex();
+    index.upsert(node('x', { parentRef: { name: 'y' } }));
+    index.upsert(node('y', { parentRef: { name: 'x' } }));
+    index.upsert(obj('KureBundle', 'odd', { nodeRef: { name: 42 } }));
+    index.upsert(obj('KureApplication', 'weird', { bundleRef: 'nope' }));
+    expect(index.clusterOf(node('x', { parentRef: { name: 'y' } }))).toBeUndefined();
+    expect(names(index.subtree(`KureNode/${NS}/x`))).toEqual(['KureNode/x', 'KureNode/y']);
+    expect(names(index.ancestry(node('x', { parentRef: { name: 'y' } })))).toEqual(['KureNode/x', 'KureNode/y']);
+    expect(index.clusterOf(obj('KureBundle', 'odd', { nodeRef: { name: 42 } }))).toBeUndefined();
+  });
+
+  it('knows which clusters reference a Secret, across updates and deletes', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    expect(index.clustersReferencingSecret(NS, 'git')).toEqual([`${NS}/prod`]);
+    index.upsert(cluster('dev', 'clusters/dev', 'git'));
+    expect(index.clustersReferencingSecret(NS, 'git').sort()).toEqual([`${NS}/dev`, `${NS}/prod`]);
+    index.upsert(cluster('prod', 'clusters/prod', 'other'));
+    expect(index.clustersReferencingSecret(NS, 'git')).toEqual([`${NS}/dev`]);
+    index.delete(cluster('dev'));
+    expect(index.clustersReferencingSecret(NS, 'git')).toEqual([]);
+    expect(index.clusters()).toEqual([`${NS}/prod`]);
+  });
+});
