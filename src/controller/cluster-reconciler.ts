@@ -4,7 +4,7 @@
 // every member's status, record the Event and the per-cluster metrics. Each branch only decides the
 // Verdict; none writes. The contract (return, throw, throw TerminalError) is in reconcile.ts.
 import type { KureCluster, KureResource } from '../api/schema.js';
-import { clusterKeyOf, type ClusterKey } from '../model/fleet-index.js';
+import { clusterKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
 import { cmp, formatProblem, formatRef, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
 import type { ObjectRef, Problem } from '../model/types.js';
@@ -102,7 +102,9 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       await this.d.kube.setFinalizers('KureCluster', req.namespace, req.name, withFinalizer(cluster), cluster.metadata.resourceVersion);
     }
 
+    const t0 = performance.now();
     const result = this.d.pipeline.assemble(this.d.cache.index.clusterInput(key));
+    const timings: Record<string, number> = { assembleMs: Math.round(performance.now() - t0) };
     const ac = result.clusters.find((c) => c.key === key);
     const problems = ac?.problems ?? result.problems;
     const byRef = new Map<string, Problem[]>();
@@ -111,12 +113,17 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const members = ac ? this.members(ac.members) : (result.detached ?? []).map((r) => this.d.cache.get(r.kind, r.namespace, r.name)).filter((o): o is KureResource => !!o);
     if (!members.some((m) => m.kind === 'KureCluster')) members.unshift(cluster);
 
-    const verdict = ac ? await this.decide(key, cluster, ac, signal) : this.malformed(cluster, byRef);
-    return this.conclude(cluster, members, byRef, verdict);
+    const verdict = ac ? await this.decide(key, cluster, ac, timings, signal) : this.malformed(cluster, byRef);
+    const t1 = performance.now();
+    try {
+      return await this.conclude(cluster, members, byRef, verdict);
+    } finally {
+      this.d.logger.debug({ cluster: key, members: members.length, ...timings, statusMs: Math.round(performance.now() - t1) }, 'reconciled');
+    }
   }
 
   /** The Verdict for a cluster that assembled (it may still have problems). Syncs to Git when it may. */
-  private async decide(key: ClusterKey, cluster: KureCluster, ac: AssembledClusterLike, signal?: AbortSignal): Promise<Verdict> {
+  private async decide(key: ClusterKey, cluster: KureCluster, ac: AssembledClusterLike, timings: Record<string, number>, signal?: AbortSignal): Promise<Verdict> {
     if (cluster.spec.suspend) {
       return {
         cluster: { status: 'False', reason: Reason.Suspended, message: 'spec.suspend is true: nothing is rendered or pushed until it is false' },
@@ -144,8 +151,10 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     }
 
     let tree;
+    const t0 = performance.now();
     try {
       tree = this.d.pipeline.render(ac.model);
+      timings.renderMs = Math.round(performance.now() - t0);
     } catch (err) {
       const message = `render failed: ${(err as Error).message}`;
       return notReady(Reason.InvalidSpec, message, `KureCluster ${key} could not be rendered`, 'terminal');
@@ -162,9 +171,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     let owners: ReadonlyMap<string, ObjectRef> | undefined;
     const ownersOf = () => (owners ??= this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>());
     let sync: SyncResult;
+    const t1 = performance.now();
     try {
       sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () => this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal));
       if (owners) this.lastOwners.set(key, owners);
+      timings.gitMs = Math.round(performance.now() - t1);
     } catch (err) {
       if (signal?.aborted) throw err;
       const kind = gitErrorKind(err) ?? 'other';
@@ -230,41 +241,49 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const key = clusterKeyOf(cluster.metadata.namespace ?? '', cluster.metadata.name);
     if (!hasFinalizer(cluster)) return {};
     const policy = cluster.spec?.deletionPolicy ?? 'Retain';
+    // Suspended means never push, deletion included.
     if (policy === 'Delete' && !cluster.spec.suspend) {
-      const target = await this.target(cluster);
-      if ('problem' in target) {
-        // Retried with backoff: the cluster waits on its finalizer until it can remove its path
-        // (or someone sets deletionPolicy Retain).
-        const message = `deletionPolicy Delete: ${target.problem} (set spec.deletionPolicy: Retain to release it without touching Git)`;
-        await this.statuses.write(cluster, { status: 'False', reason: target.reason, message, retrying: true });
-        void this.d.events.record(asTarget(cluster), 'Warning', target.reason, message);
-        throw new TransientError(message, target.reason);
-      }
-      const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path}`;
-      // A path that never was valid was never written: there is nothing of Kure's to remove.
-      if (target.path) {
-        try {
-          const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-            this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
-          );
-          if (res.changed) {
-            this.d.metrics?.gitCommits.inc();
-            void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');
-          }
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          const kind = gitErrorKind(err) ?? 'other';
-          this.d.metrics?.gitErrors.inc({ kind });
-          const message = `deletionPolicy Delete: removing ${target.path} from ${where} failed (${kind}): ${scrubString((err as Error).message)}`;
-          await this.statuses.write(cluster, { status: 'False', reason: Reason.GitError, message, retrying: true });
-          void this.d.events.record(asTarget(cluster), 'Warning', Reason.GitError, message);
-          throw new TransientError(message, Reason.GitError);
-        }
+      const failure = await this.removeTree(key, cluster, signal);
+      if (failure) {
+        // Retried with backoff: the cluster waits on its finalizer until its path is removed.
+        const message = `deletionPolicy Delete: ${failure.message} (set spec.deletionPolicy: Retain to release it without touching Git)`;
+        await this.statuses.write(cluster, { status: 'False', reason: failure.reason, message, retrying: true });
+        void this.d.events.record(asTarget(cluster), 'Warning', failure.reason, message);
+        throw new TransientError(message, failure.reason);
       }
     }
     await this.d.kube.setFinalizers('KureCluster', cluster.metadata.namespace ?? '', cluster.metadata.name, withoutFinalizer(cluster), cluster.metadata.resourceVersion);
     this.d.logger.info({ cluster: key, deletionPolicy: policy }, `removed finalizer ${FINALIZER}`);
+    this.forget(splitClusterKey(key));
     return {};
+  }
+
+  /** Removes repository.path from the branch in one commit; the failure, if any. */
+  private async removeTree(key: ClusterKey, cluster: KureCluster, signal?: AbortSignal): Promise<{ reason: string; message: string } | undefined> {
+    const repo = repositoryOf(cluster);
+    if (!repo.url || !repo.path) {
+      // No valid repository or path: nothing Kure wrote can be found there. Released, and said so.
+      void this.d.events.record(asTarget(cluster), 'Warning', Reason.InvalidSpec, 'deletionPolicy Delete: spec.repository has no valid url or path, so there is nothing Kure can remove; Git was left alone');
+      return undefined;
+    }
+    const target = await this.target(cluster);
+    if ('problem' in target) return { reason: target.reason, message: target.problem };
+    const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path}`;
+    try {
+      const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
+        this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
+      );
+      if (res.changed) {
+        this.d.metrics?.gitCommits.inc();
+        void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');
+      }
+      return undefined;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const kind = gitErrorKind(err) ?? 'other';
+      this.d.metrics?.gitErrors.inc({ kind });
+      return { reason: Reason.GitError, message: `removing ${target.path} from ${where} failed (${kind}): ${scrubString((err as Error).message)}` };
+    }
   }
 
   // ---------------------------------------------------------------- helpers

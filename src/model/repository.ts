@@ -16,14 +16,19 @@ export interface RepositoryTarget {
   author: { name: string; email: string };
 }
 
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Reads the spec defensively: a cluster that failed validation may hold anything there. */
 export function repositoryOf(c: Pick<KureCluster, 'metadata' | 'spec'>): RepositoryTarget {
-  const repo = c.spec?.repository;
-  const p = normalizeRepoPath(repo?.path ?? `clusters/${c.metadata.name}`);
+  const repo = (c.spec as Partial<KureCluster['spec']> | undefined)?.repository;
+  const rawPath = repo?.path ?? `clusters/${c.metadata.name}`;
+  const p = typeof rawPath === 'string' ? normalizeRepoPath(rawPath) : { error: 'not a string' };
+  const author = repo?.author;
   return {
-    url: repo?.url || undefined,
-    branch: repo?.branch ?? DEFAULT_BRANCH,
+    url: text(repo?.url),
+    branch: text(repo?.branch) ?? DEFAULT_BRANCH,
     path: 'path' in p ? p.path : undefined,
-    secretRef: repo?.secretRef?.name || undefined,
-    author: repo?.author ?? { ...DEFAULT_AUTHOR },
+    secretRef: text(repo?.secretRef?.name),
+    author: text(author?.name) && text(author?.email) ? { name: author!.name, email: author!.email } : { ...DEFAULT_AUTHOR },
   };
 }

@@ -215,6 +215,79 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
+  it('kstatus: Reconciling=True while a transient failure is retried, Stalled=True when retrying cannot help, neither once Ready', async () => {
+    const { cache, kube, sink, r } = setup();
+    const conditions = () => Object.fromEntries((cache.get('KureCluster', NS, 'prod')?.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
+    sink.fail = new GitError('network', 'connect ECONNREFUSED');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('transient');
+    expect(conditions()).toEqual({ Ready: 'False/GitError', Reconciling: 'True/ProgressingWithRetry' });
+    // Refused credentials: not retried (forges lock accounts after repeated failed logins) until the Secret changes.
+    sink.fail = new GitError('auth', 'HTTP 401 authentication failed');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(conditions()).toEqual({ Ready: 'False/GitError', Stalled: 'True/GitError' });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ reason: 'ClusterNotReady' });
+    expect(cache.get('KureApplication', NS, 'a')?.status?.conditions?.map((c) => c.type)).toEqual(['Ready', 'Stalled']);
+    sink.fail = undefined;
+    cache.put(app('c', 'missing-bundle'), bundle('bad', 'apps', { dependsOn: [{ name: 'nope' }] }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(conditions()).toEqual({ Ready: 'False/NotFound', Stalled: 'True/NotFound' });
+    cache.delete('KureBundle', NS, 'bad');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(conditions()).toEqual({ Ready: 'True/Rendered' });
+    expect(cache.get('KureApplication', NS, 'a')?.status?.conditions?.map((c) => c.type)).toEqual(['Ready']);
+  });
+
+  it('echoes reconcile.fluxcd.io/requestedAt into status.lastHandledReconcileAt', async () => {
+    const { cache, r } = setup();
+    cache.put({ ...cluster(), metadata: { ...meta('prod'), annotations: { 'reconcile.fluxcd.io/requestedAt': '2025-01-01T10:00:00.123456789Z' } } } as KureResource);
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(cache.get('KureCluster', NS, 'prod')?.status).toMatchObject({ lastHandledReconcileAt: '2025-01-01T10:00:00.123456789Z' });
+  });
+
+  it('a malformed cluster: its own problem, Stalled; what would be its members say they reach no valid cluster', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(cluster({ repository: { url: 42 } }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(sink.commits).toHaveLength(0);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: expect.stringContaining('spec.repository') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'NoCluster' });
+  });
+
+  it('a render failure is InvalidSpec on the cluster and Stalled, nothing pushed', async () => {
+    const { cache, kube, sink, events } = setup();
+    const r = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render: () => { throw new Error('boom in render'); } }, logger: pino({ level: 'silent' }) });
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'InvalidSpec', message: 'render failed: boom in render' });
+    expect(sink.commits).toHaveLength(0);
+  });
+
+  it('deletionPolicy Delete with its Secret gone keeps the finalizer and says how to release it', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(cluster({ deletionPolicy: 'Delete' }));
+    await r.reconcile(`${NS}/prod`);
+    cache.secrets.clear();
+    cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('transient');
+    expect(cache.get('KureCluster', NS, 'prod')?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ reason: 'NotFound', message: expect.stringContaining('spec.deletionPolicy: Retain') });
+    expect(sink.removes).toHaveLength(0);
+    // Released by switching to Retain: Git untouched.
+    cache.patch('KureCluster', NS, 'prod', (o) => ((o.spec as { deletionPolicy?: string }).deletionPolicy = 'Retain'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(kube.finalizerWrites.at(-1)?.finalizers).toEqual([]);
+  });
+
+  it('deleting a malformed cluster releases it without touching Git', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(cluster({ repository: { url: 42 }, deletionPolicy: 'Delete' }));
+    await r.reconcile(`${NS}/prod`);
+    cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
+    const res = await r.reconcile(`${NS}/prod`);
+    expect(sink.removes).toHaveLength(0);
+    expect(res.outcome).toBe('success');
+    expect(kube.finalizerWrites.at(-1)?.finalizers).toEqual([]);
+  });
+
   it('a missing or incomplete credentials Secret is a NotFound on the cluster, nothing pushed', async () => {
     const { cache, kube, sink, r } = setup();
     cache.secrets.clear();

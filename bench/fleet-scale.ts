@@ -1,0 +1,212 @@
+// The controller at fleet scale, measured as a user meets it: `kure controller` as its own process
+// (node dist/src/cli/main.js controller) against the local control plane and a git http-backend
+// server, with 1, 10, 50 and 100 clusters of APPS applications each (one KureCluster, one node,
+// APPS/10 bundles of 10 applications: about 1,100 Kure objects per cluster), all in one fleet
+// repository (clusters/<name>), the hardest layout: every push goes to one branch.
+// For each size the controller starts cold (fresh process, empty Git cache) and we measure:
+// - cold start: process start → every cluster Ready=True at a commit (status.lastCommit);
+// - change → pushed commit: one application of a random cluster changed (the apply returns) until
+//   the branch moves; CHANGES changes, p50 / p99;
+// - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS).
+// Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { KUBECONFIG_ENV, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
+import { gitCli, startGitServer } from '../test/support/git-server.js';
+import { kubeRequest, loadTestKubeConfig } from '../test/support/kube.js';
+import { installCrds } from '../test/integration/controller/harness.js';
+
+const API = 'kure.dev/v1alpha1';
+const SIZES = (process.env.KURE_BENCH_FLEET_SIZES ?? '1,10,50,100').split(',').map(Number);
+const APPS = Number(process.env.KURE_BENCH_FLEET_APPS ?? 1000);
+const PER_BUNDLE = 10;
+const CHANGES = 20;
+const IDLE_MS = 15_000;
+const NS = 'fleet';
+const PLURAL: Record<string, string> = { KureCluster: 'kureclusters', KureNode: 'kurenodes', KureBundle: 'kurebundles', KureApplication: 'kureapplications' };
+
+const obj = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: API, kind, metadata: { name, namespace: NS }, spec });
+const appSpec = (bundle: string, name: string, v: string) => ({ bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } }] });
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+const clusterName = (c: number) => `c${String(c).padStart(3, '0')}`;
+const bundleName = (c: number, b: number) => `${clusterName(c)}-b${String(b).padStart(3, '0')}`;
+const appName = (c: number, a: number) => `${clusterName(c)}-a${String(a).padStart(4, '0')}`;
+
+/** Creates the objects with `parallel` POSTs in flight (create, not apply: the fastest way in). */
+async function createAll(objs: ReturnType<typeof obj>[], parallel = 48): Promise<void> {
+  const kc = loadTestKubeConfig();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < objs.length) {
+        const o = objs[next++]!;
+        await kubeRequest('POST', `/apis/${API}/namespaces/${NS}/${PLURAL[o.kind]}`, o, { kc });
+      }
+    }),
+  );
+}
+
+function clusterObjects(c: number, repoUrl: string) {
+  const name = clusterName(c);
+  const out = [
+    obj('KureCluster', name, { gitops: { engine: 'flux' }, repository: { url: repoUrl, path: `clusters/${name}`, secretRef: { name: 'git-auth' } } }),
+    obj('KureNode', `${name}-apps`, { clusterRef: { name } }),
+  ];
+  for (let b = 0; b < APPS / PER_BUNDLE; b++) out.push(obj('KureBundle', bundleName(c, b), { nodeRef: { name: `${name}-apps` } }));
+  for (let a = 0; a < APPS; a++) out.push(obj('KureApplication', appName(c, a), appSpec(bundleName(c, Math.floor(a / PER_BUNDLE)), appName(c, a), '0')));
+  return out;
+}
+
+interface ProcStats {
+  peakRssMb: number;
+  cpuMs: number;
+}
+function procStats(pid: number): ProcStats {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  // utime and stime: fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { peakRssMb: hwm / 1024, cpuMs: ticks * 10 };
+}
+
+type ClusterList = { items: { metadata: { name: string; generation?: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[]; lastCommit?: unknown } }[] };
+
+/** Every cluster Ready=True for its current generation (so: committed to the repository it names now). */
+async function allReady(n: number): Promise<boolean> {
+  const list = (await kubeRequest<ClusterList>('GET', `/apis/${API}/namespaces/${NS}/kureclusters`)).body;
+  const ready = list.items.filter((c) => c.status?.lastCommit && c.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True' && x.observedGeneration === c.metadata.generation));
+  return ready.length >= n;
+}
+
+function startController(main: string, kubeconfig: string, cacheDir: string): ChildProcess {
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', '0', '--git-cache-dir', cacheDir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`controller: ${d.toString()}`));
+  return child;
+}
+
+export async function benchFleetScale(): Promise<Record<string, number>> {
+  let cp: ControlPlane | undefined;
+  if (!process.env[KUBECONFIG_ENV]) {
+    cp = await startControlPlane();
+    process.env[KUBECONFIG_ENV] = cp.kubeconfigPath;
+  }
+  const main = path.resolve('dist/src/cli/main.js');
+  const git = await startGitServer({ username: 'kure', password: 'bench-password' });
+  const out: Record<string, number> = {};
+  let controller: ChildProcess | undefined;
+  try {
+    await installCrds();
+    await kubeRequest('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }).catch(() => undefined);
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    await kubeRequest('POST', `/api/v1/namespaces/${NS}/secrets`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'git-auth', namespace: NS, labels: { 'kure.dev/credentials': 'true' } },
+      data: { username: b64('kure'), password: b64('bench-password') },
+    });
+    let gitdir = '';
+    const head = () => {
+      try {
+        return readFileSync(path.join(gitdir, 'refs', 'heads', 'main'), 'utf8').trim();
+      } catch {
+        try {
+          return gitCli(['--git-dir', gitdir, 'rev-parse', '-q', '--verify', 'refs/heads/main']).trim();
+        } catch {
+          return '';
+        }
+      }
+    };
+    const kubeconfig = process.env[KUBECONFIG_ENV]!;
+    let created = 0;
+    for (const size of SIZES) {
+      const t0 = performance.now();
+      // A new, empty repository per size: the cold start commits every cluster's whole tree.
+      const repo = `fleet-${size}`;
+      gitdir = git.createRepo(repo);
+      for (let c = 0; c < created; c++)
+        await kubeRequest('PATCH', `/apis/${API}/namespaces/${NS}/kureclusters/${clusterName(c)}`, { spec: { repository: { url: git.url(repo) } } }, { contentType: 'application/merge-patch+json' });
+      for (; created < size; created++) await createAll(clusterObjects(created, git.url(repo)));
+      const createS = (performance.now() - t0) / 1000;
+      console.error(`fleet-scale: ${size} cluster(s) x ${APPS} applications in the API server (${createS.toFixed(0)} s to create)`);
+
+      // ---- cold start
+      const cacheDir = mkdtempSync(path.join(tmpdir(), 'kure-bench-fleet-'));
+      const started = performance.now();
+      controller = startController(main, kubeconfig, cacheDir);
+      const pid = controller.pid!;
+      const deadline = Date.now() + 15 * 60_000;
+      while (!(await allReady(size))) {
+        if (Date.now() > deadline) throw new Error(`not all ${size} clusters Ready within 15 min`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const coldS = (performance.now() - started) / 1000;
+      // Let the status writes of the members settle before measuring changes.
+      await new Promise((r) => setTimeout(r, 5000));
+      console.error(`fleet-scale: ${size}: cold start to every cluster committed ${coldS.toFixed(1)} s`);
+
+      // ---- one-application changes
+      const latencies: number[] = [];
+      for (let i = 1; i <= CHANGES; i++) {
+        const c = Math.floor(Math.random() * size);
+        const a = Math.floor(Math.random() * APPS);
+        const before = head();
+        const name = appName(c, a);
+        await kubeRequest('PATCH', `/apis/${API}/namespaces/${NS}/kureapplications/${name}`, { spec: appSpec(bundleName(c, Math.floor(a / PER_BUNDLE)), name, `${size}-${i}`) }, { contentType: 'application/merge-patch+json' });
+        const tc = performance.now();
+        const until = Date.now() + 60_000;
+        while (head() === before && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+        if (head() === before) throw new Error(`fleet-scale: change ${i} at ${size} clusters was not committed within 60 s`);
+        latencies.push((performance.now() - tc) / 1000);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      latencies.sort((x, y) => x - y);
+
+      // ---- idle
+      const before = procStats(pid);
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      const after = procStats(pid);
+      const k = `fleet.c${size}`;
+      out[`${k}_objects`] = size * (APPS + APPS / PER_BUNDLE + 2);
+      out[`${k}_cold_start_s`] = coldS;
+      out[`${k}_change_to_commit_p50_s`] = percentile(latencies, 50);
+      out[`${k}_change_to_commit_p99_s`] = percentile(latencies, 99);
+      out[`${k}_peak_rss_mb`] = after.peakRssMb;
+      out[`${k}_idle_cpu_ms_per_s`] = (after.cpuMs - before.cpuMs) / (IDLE_MS / 1000);
+      console.error(`fleet-scale: ${JSON.stringify(Object.fromEntries(Object.entries(out).filter(([x]) => x.startsWith(`${k}_`))))}`);
+      controller.kill('SIGTERM');
+      await new Promise((r) => controller!.once('exit', r));
+      controller = undefined;
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+    writeFileSync(path.join(tmpdir(), 'kure-bench-fleet.json'), JSON.stringify(out, null, 2));
+    return out;
+  } finally {
+    controller?.kill('SIGKILL');
+    await git.stop();
+    if (cp) {
+      await cp.stop();
+      delete process.env[KUBECONFIG_ENV];
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchFleetScale().then(
+    (r) => console.log(JSON.stringify(r, null, 2)),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
