@@ -20,7 +20,6 @@ import type { ControllerMetrics } from './metrics.js';
 import type { EngineNotifier } from './notify.js';
 import { pokesAfterPush } from './notify.js';
 import { TerminalError, TransientError, type ClusterRequest, type Reconciler, type Result } from './reconcile.js';
-import { RepoLock, repoLockKey } from './repo-lock.js';
 import { Reason, type ReadyInput } from './status.js';
 import { StatusWriter, type StatusExtra } from './status-writer.js';
 
@@ -34,7 +33,6 @@ export interface ClusterReconcilerDeps {
   events: Pick<EventRecorder, 'record'>;
   logger: Logger;
   metrics?: ControllerMetrics;
-  repoLock?: RepoLock;
   /** Asks the GitOps engine to reconcile now after a push (notify.ts); absent: it polls Git. */
   notifier?: Pick<EngineNotifier, 'notify'>;
   /** Namespaces whose Secrets may be read as credentials (--credentials-namespaces); undefined: every watched one. */
@@ -78,14 +76,12 @@ const failed = (reason: string, message: string, how: 'terminal' | 'transient'):
   how === 'terminal' ? new TerminalError(message, reason) : new TransientError(message, reason);
 
 export class ClusterReconciler implements Reconciler<ClusterRequest> {
-  private readonly repoLock: RepoLock;
   private readonly now: () => Date;
   private readonly statuses: StatusWriter;
   /** File owners of the tree last committed per cluster: credits removed files to their former owner. */
   private readonly lastOwners = new Map<ClusterKey, ReadonlyMap<string, ObjectRef>>();
 
   constructor(private readonly d: ClusterReconcilerDeps) {
-    this.repoLock = d.repoLock ?? new RepoLock();
     this.now = d.now ?? (() => new Date());
     this.statuses = d.statuses ?? new StatusWriter(d.kube, this.now);
   }
@@ -173,7 +169,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     let sync: SyncResult;
     const t1 = performance.now();
     try {
-      sync = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () => this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal));
+      // The sink runs one operation at a time per repository and branch (the one lock there is).
+      sync = await this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal);
       if (owners) this.lastOwners.set(key, owners);
       timings.gitMs = Math.round(performance.now() - t1);
     } catch (err) {
@@ -270,9 +267,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     if ('problem' in target) return { reason: target.reason, message: target.problem };
     const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path}`;
     try {
-      const res = await this.repoLock.withLock(repoLockKey(target.url, target.branch), () =>
-        this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal),
-      );
+      const res = await this.d.sink.remove(target, `kure: remove ${key} (KureCluster deleted, deletionPolicy Delete)\n\nRemoves ${target.path}.`, signal);
       if (res.changed) {
         this.d.metrics?.gitCommits.inc();
         void this.d.events.record(asTarget(cluster), 'Normal', 'Deleted', `Removed ${target.path} from ${where} in ${res.sha.slice(0, 12)}`, 'Delete');

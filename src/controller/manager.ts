@@ -26,7 +26,6 @@ import { EngineNotifier } from './notify.js';
 import { defaultOptions, type ControllerOptions } from './options.js';
 import type { WorkQueue } from './queue.js';
 import type { ClusterRequest, Result } from './reconcile.js';
-import { RepoLock } from './repo-lock.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
 import { StatusWriter } from './status-writer.js';
 
@@ -161,7 +160,6 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       logger,
       metrics,
       statuses,
-      repoLock: new RepoLock(),
       notifier: o.notifyEngine ? new EngineNotifier(api, logger.child({ component: 'notify' })) : undefined,
       credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : undefined,
     }),

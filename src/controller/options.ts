@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../model/durations.js';
 
 export interface ControllerOptions {
   /** Path of a kubeconfig file; undefined: $KUBECONFIG, then in-cluster config, then ~/.kube/config. */
@@ -136,12 +136,9 @@ function convert(spec: FlagSpec, raw: string, origin: string): unknown {
       return n;
     }
     case 'duration': {
-      let ms: number;
-      try {
-        ms = parseDuration(raw);
-      } catch (e) {
-        throw bad((e as Error).message);
-      }
+      const parsed = parseDuration(raw.trim());
+      if (parsed === undefined) throw bad(`invalid duration "${raw}" (use e.g. 500ms, 30s, 10m, 1h)`);
+      const ms = Math.round(parsed);
       return spec.key === 'watchTimeoutSeconds' ? Math.max(1, Math.round(ms / 1000)) : ms;
     }
   }
