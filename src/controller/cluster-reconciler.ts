@@ -211,15 +211,15 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const clusterRef = refKey(refOf(cluster));
     const handled = cluster.metadata.annotations?.[REQUESTED_AT];
     const clusterExtra: StatusExtra = { ...v.extra, ...(handled ? { lastHandledReconcileAt: handled } : {}) };
-    await this.statuses.writeAll(
-      members.map((obj) => {
-        const k = refKey(refOf(obj));
-        if (k === clusterRef) return { obj, ready: v.cluster, extra: clusterExtra };
-        const own = byRef.get(k);
-        // Own problems win (e.g. a NotAllowed application of a rendered cluster).
-        return { obj, ready: own?.length ? problemsReady(own) : v.member };
-      }),
-    );
+    // The cluster's own status now (it says what was pushed); the members' in the background.
+    await this.statuses.write(cluster, v.cluster, clusterExtra);
+    for (const obj of members) {
+      const k = refKey(refOf(obj));
+      if (k === clusterRef) continue;
+      const own = byRef.get(k);
+      // Own problems win (e.g. a NotAllowed application of a rendered cluster).
+      this.statuses.enqueue(obj, own?.length ? problemsReady(own) : v.member);
+    }
     if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);
     this.d.metrics?.clusterReady.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, v.cluster.status === 'True' ? 1 : 0);
     if (v.end instanceof Error) throw v.end;

@@ -93,6 +93,25 @@ async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** Items per page of a LIST. */
+export const LIST_PAGE = 500;
+
+/**
+ * What the cache keeps of a Kure object: no managedFields and no last-applied copy (together
+ * often more than the object itself; at 100,000 objects they are most of the controller's memory).
+ */
+export function kureForCache(kind: KureKind): (obj: KureResource) => KureResource {
+  return (obj) => {
+    const { managedFields: _m, ...metadata } = obj.metadata as KureResource['metadata'] & { managedFields?: unknown };
+    if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
+      const { [LAST_APPLIED]: _l, ...rest } = metadata.annotations;
+      metadata.annotations = rest;
+    }
+    return { ...obj, metadata, kind, apiVersion: `${GROUP}/${VERSION}` } as KureResource;
+  };
+}
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 export function decodeSecret(secret: V1Secret | undefined): SecretData | undefined {
   if (!secret) return undefined;
   const out: SecretData = {};
@@ -146,15 +165,26 @@ export class KubeApi implements KureWriter, EventWriter, LeaseClient {
     return namespace ? `/api/v1/namespaces/${namespace}/secrets` : '/api/v1/secrets';
   }
 
+  /**
+   * Lists a Kure kind in pages of LIST_PAGE (a fleet's 100,000 applications are one response
+   * otherwise: hundreds of MB parsed at once), each item reduced to what the cache keeps at once.
+   */
   async listKure(kind: KureKind, namespace?: string): Promise<ListResult<KureResource>> {
     const plural = KINDS[kind].plural;
-    const list = (
-      namespace
-        ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-        : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
-    ) as { items?: KureResource[]; metadata?: { resourceVersion?: string } };
-    const items = (list.items ?? []).map((i) => ({ ...i, apiVersion: `${GROUP}/${VERSION}`, kind }) as KureResource);
-    return { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    const items: KureResource[] = [];
+    let _continue: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = (
+        namespace
+          ? await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, limit: LIST_PAGE, _continue })
+          : await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural, limit: LIST_PAGE, _continue })
+      ) as { items?: KureResource[]; metadata?: { resourceVersion?: string; continue?: string } };
+      for (const i of page.items ?? []) items.push(kureForCache(kind)(i));
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      _continue = page.metadata?.continue || undefined;
+    } while (_continue);
+    return { items, resourceVersion };
   }
 
   /** Lists the Secrets that match `labelSelector` (Kure's informer: CREDENTIALS_SELECTOR). */

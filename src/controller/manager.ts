@@ -18,7 +18,7 @@ import { DetachedReconciler } from './detached-reconciler.js';
 import { EventRecorder } from './events.js';
 import { clusterCodec, clusterRequests, detachedCodec, detachedRequests, secretRequests } from './handlers.js';
 import { Informer, Reflector } from './informers.js';
-import { CREDENTIALS_SELECTOR, KubeApi, loadKubeConfig, secretForCache } from './kube.js';
+import { CREDENTIALS_SELECTOR, KubeApi, kureForCache, loadKubeConfig, secretForCache } from './kube.js';
 import { LeaderElector } from './leader.js';
 import { createLogger, type Logger } from './logger.js';
 import { ControllerMetrics } from './metrics.js';
@@ -70,21 +70,6 @@ export interface Manager {
 async function defaultSink(cacheDir: string, logger: Logger): Promise<Sink> {
   const mod = (await import('./git-sink.js')) as { createGitSink(cacheDir: string, logger: Logger): Sink };
   return mod.createGitSink(cacheDir, logger);
-}
-
-/**
- * What the cache keeps of a Kure object: no managedFields and no last-applied copy (together
- * often more than the object itself; at 100,000 objects they are most of the controller's memory).
- */
-function kureForCache(kind: KureKind) {
-  return (obj: KureResource): KureResource => {
-    const { managedFields: _m, ...metadata } = obj.metadata as KureResource['metadata'] & { managedFields?: unknown };
-    if (metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']) {
-      const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...rest } = metadata.annotations;
-      metadata.annotations = rest;
-    }
-    return { ...obj, metadata, kind, apiVersion: obj.apiVersion ?? 'kure.dev/v1alpha1' } as KureResource;
-  };
 }
 
 export async function startManager(input: ManagerOptions = {}): Promise<Manager> {
@@ -147,7 +132,9 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const informers: Informer<never>[] = [...Object.values(kure), secrets] as unknown as Informer<never>[];
 
   // ------------------------------------------------------------------ controllers
-  const statuses = new StatusWriter(api, () => new Date());
+  const statuses = new StatusWriter(api, () => new Date(), 32, (err, obj) =>
+    logger.debug({ err, object: `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}` }, 'status write failed; the next reconcile writes it'),
+  );
   const listeners = new Set<(request: ClusterRequest, outcome: Result | Error) => void>();
   const clusters = new Controller<ClusterRequest>({
     name: 'kurecluster',

@@ -1,6 +1,9 @@
 // Writes the status subresource of Kure objects, only when it changes (ignoring
 // lastTransitionTime), and remembers what it wrote: the next reconcile may run before the watch
 // delivers our own write, and must compare against it rather than against the stale cache.
+// Members' statuses are delivered in the background (`enqueue`), coalesced per object, so a
+// cluster's worker is free once its commit is pushed and its own status written: at fleet scale a
+// first reconcile writes a thousand statuses per cluster, and the API server, not Kure, sets the pace.
 import type { KureKind, KureResource } from '../api/schema.js';
 import { refKey, refOf } from '../model/problems.js';
 import type { KureWriter } from './kube.js';
@@ -14,11 +17,55 @@ export class StatusWriter {
   /** Status we wrote, by refKey, with the resourceVersion the object had before. */
   private readonly written = new Map<string, { before: string | undefined; status: Record<string, unknown> }>();
 
+  /** Statuses waiting to be written, newest per object (Map order: first enqueued first). */
+  private readonly pending = new Map<string, { obj: KureResource; ready: ReadyInput; extra?: StatusExtra }>();
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+
   constructor(
     private readonly kube: Pick<KureWriter, 'patchStatus'>,
     private readonly now: () => Date,
-    private readonly concurrency = 16,
+    private readonly concurrency = 32,
+    private readonly onError: (err: unknown, obj: KureResource) => void = () => undefined,
   ) {}
+
+  /** Writes in the background; a newer status for the same object replaces one not yet written. */
+  enqueue(obj: KureResource, ready: ReadyInput, extra?: StatusExtra): void {
+    const k = refKey(refOf(obj));
+    this.pending.delete(k); // re-insert at the end: the newest goes last
+    this.pending.set(k, { obj, ready, extra });
+    while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
+  }
+
+  /** Statuses enqueued and not yet written. */
+  get backlog(): number {
+    return this.pending.size + this.running;
+  }
+
+  /** Resolves when every enqueued status has been written (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async drain(): Promise<void> {
+    this.running++;
+    try {
+      for (let next = this.pending.entries().next(); !next.done; next = this.pending.entries().next()) {
+        const [k, item] = next.value;
+        this.pending.delete(k);
+        try {
+          await this.write(item.obj, item.ready, item.extra);
+        } catch (err) {
+          // The object may be gone or the API server away: the next reconcile writes it again.
+          this.onError(err, item.obj);
+        }
+      }
+    } finally {
+      this.running--;
+      if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
 
   async write(obj: KureResource, ready: ReadyInput, extra: StatusExtra = {}): Promise<void> {
     const k = refKey(refOf(obj));
@@ -32,21 +79,4 @@ export class StatusWriter {
     if (this.written.size > MAX_REMEMBERED) this.written.clear();
   }
 
-  /** Writes many, `concurrency` at a time; the first failure is thrown after all were tried. */
-  async writeAll(items: readonly { obj: KureResource; ready: ReadyInput; extra?: StatusExtra }[]): Promise<void> {
-    let i = 0;
-    const errors: unknown[] = [];
-    const worker = async () => {
-      while (i < items.length) {
-        const item = items[i++]!;
-        try {
-          await this.write(item.obj, item.ready, item.extra);
-        } catch (err) {
-          errors.push(err);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, items.length) }, worker));
-    if (errors.length) throw errors[0];
-  }
 }

@@ -40,8 +40,11 @@ const app = (name: string, bundleName = 'web', data: Record<string, string> = { 
  */
 class Reconciler {
   private readonly r: ClusterReconciler;
+  /** Members' statuses are written in the background: each reconcile here waits for them. */
+  private readonly statuses: StatusWriter;
   constructor(private readonly deps: ClusterReconcilerDeps) {
-    this.r = new ClusterReconciler(deps);
+    this.statuses = new StatusWriter(deps.kube, deps.now ?? (() => new Date()));
+    this.r = new ClusterReconciler({ ...deps, statuses: this.statuses });
   }
   async reconcile(key: string): Promise<{ outcome: 'success' | 'terminal' | 'transient'; requeueAfterMs?: number; error?: Error }> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -49,6 +52,8 @@ class Reconciler {
       return { outcome: 'success', ...(await this.r.reconcile({ namespace, name })) };
     } catch (err) {
       return { outcome: err instanceof TerminalError ? 'terminal' : 'transient', error: err as Error };
+    } finally {
+      await this.statuses.idle();
     }
   }
   /** The detached reconcile of every object the cache holds (what the handlers would queue). */
