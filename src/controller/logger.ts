@@ -71,7 +71,8 @@ const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/;
 /**
  * Whether an error is an expected one, logged without its stack: a Kure error class above, an error
  * marked `expected: true`, an answer of an HTTP server (numeric `code`/`statusCode`/`status`, like
- * client-node's ApiException for a 404), or a system error (ECONNREFUSED, ETIMEDOUT...).
+ * client-node's ApiException for a 404), a system error (ECONNREFUSED, ETIMEDOUT...), or fetch's
+ * "fetch failed" (no answer; its cause says why).
  * Anything else (TypeError, RangeError...) is a bug and keeps its stack.
  */
 export function isExpectedError(err: unknown): boolean {
@@ -80,7 +81,9 @@ export function isExpectedError(err: unknown): boolean {
   if (e.expected === true) return true;
   if (EXPECTED_ERRORS.has(e.name) || EXPECTED_ERRORS.has(e.constructor?.name ?? '')) return true;
   if ([e.code, e.statusCode, e.status].some((c) => typeof c === 'number' && c >= 100 && c < 600)) return true;
-  return typeof e.code === 'string' && NETWORK_CODES.test(e.code);
+  if (typeof e.code === 'string' && NETWORK_CODES.test(e.code)) return true;
+  // fetch's (undici's) wording for a request that got no answer; the reason is its cause.
+  return e.name === 'TypeError' && e.message === 'fetch failed' && e.cause !== undefined;
 }
 
 /** Deep copy of a log payload with credentials removed (bounded depth; cycles cut). */
@@ -147,7 +150,7 @@ export function textLine(record: Record<string, unknown>): string {
   const fields = (prefix: string, obj: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(obj)) {
       if (v === undefined) continue;
-      if (k === 'err' || k === 'error') {
+      if (k === 'err' || k === 'error' || k === 'cause') {
         const e = v as Record<string, unknown> | null;
         if (e && typeof e === 'object' && typeof e.message === 'string') {
           const { type, message, stack, ...more } = e;

@@ -92,7 +92,8 @@ describe('formats, keys and stacks', () => {
   it('expected errors are logged without a stack trace, bugs with one', () => {
     const apiNotFound = Object.assign(new Error('HTTP-Code: 404 Message: Not Found'), { code: 404 });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
-    for (const e of [new GitError('auth', 'denied'), apiNotFound, refused, Object.assign(new Error('x'), { expected: true })]) {
+    const noAnswer = new TypeError('fetch failed', { cause: refused });
+    for (const e of [new GitError('auth', 'denied'), apiNotFound, refused, noAnswer, Object.assign(new Error('x'), { expected: true })]) {
       expect(isExpectedError(e)).toBe(true);
       expect((scrub(e) as Record<string, unknown>).stack).toBeUndefined();
     }
@@ -102,5 +103,8 @@ describe('formats, keys and stacks', () => {
     }
     const wrapped = scrub(new Error('outer', { cause: new GitError('network', 'inner') })) as { cause: Record<string, unknown> };
     expect(wrapped.cause).toEqual({ type: 'GitError', message: 'inner', kind: 'network' });
+    const { lines, stream } = capture();
+    createLogger('info', stream, 'text').warn({ err: noAnswer }, 'list failed');
+    expect(lines[0]).toMatch(/ list failed err="TypeError: fetch failed" err.cause="Error: connect ECONNREFUSED 127.0.0.1:6443" err.cause.code=ECONNREFUSED$/);
   });
 });
