@@ -17,6 +17,7 @@ Usage:
   kure validate -f PATH...            validate only; print every problem
   kure diff     -f PATH... [-o DIR]   list files that render would add (+), change (~) or remove (-); exit 3 when any
   kure controller [flags]             run the operator (see kure controller --help)
+  kure reconcile cluster NAME [-n NS] [--wait] [--timeout D]   ask the controller to reconcile now (see kure reconcile --help)
   kure version
 
 PATH is a YAML file (multi-document), a directory (read recursively) or - for stdin. DIR defaults to '.'.
@@ -79,6 +80,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       const { runController } = await import('./controller.js');
       return runController(rest);
     }
+    case 'reconcile':
+      return (await import('./reconcile.js')).runReconcile(rest, io);
     case 'version':
     case '--version':
       io.out((await import('../version.js')).VERSION);

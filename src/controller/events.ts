@@ -2,7 +2,7 @@
 // (object, type, reason, note) within the window becomes one Event whose series count grows,
 // rather than a new Event per reconcile. Recording never fails a reconcile.
 import { V1MicroTime, type EventsV1Event } from '@kubernetes/client-node';
-import type { EventWriter } from './kube.js';
+import { statusCode, type EventWriter } from './kube.js';
 import { scrubString, type Logger } from './logger.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -16,9 +16,19 @@ export interface EventTarget {
 interface Seen {
   name: string;
   namespace: string;
+  /** The Event as created, to create it again if it disappears (expired, deleted) under the series. */
+  event: EventsV1Event;
+  /** Occurrences so far, and the count the API server has. */
   count: number;
+  written: number;
   first: number;
+  /** When the last occurrence was observed, and when the series was last written. */
   last: number;
+  lastWrite: number;
+  /** A deferred series write (repeats inside seriesEveryMs). */
+  timer?: ReturnType<typeof setTimeout>;
+  /** Writes of one Event are serialised (a repeat never patches an Event still being created). */
+  chain: Promise<void>;
 }
 
 export interface EventRecorderOptions {
@@ -27,7 +37,10 @@ export interface EventRecorderOptions {
   logger: Logger;
   /** Identical events within this window are aggregated (default 10 min). */
   windowMs?: number;
-  /** Patch the series at most this often per event (default 30 s). */
+  /**
+   * Patch the series at most this often per event (default 30 s). Repeats in between are counted and
+   * written when the interval has passed (a timer), or by flush().
+   */
   seriesEveryMs?: number;
   now?: () => number;
 }
@@ -52,22 +65,30 @@ export class EventRecorder {
     this.now = o.now ?? Date.now;
   }
 
-  /** Records an event; resolves when written (or dropped). Never rejects. */
+  /** Records an event; resolves when written (or dropped, or deferred into the series). Never rejects. */
   record(target: EventTarget, type: EventType, reason: string, note: string, action = 'Reconcile'): Promise<void> {
-    const p = this.write(target, type, reason, scrubString(note), action).catch((err: unknown) => {
-      this.o.logger.warn({ err, reason, object: `${target.kind} ${target.metadata.namespace}/${target.metadata.name}` }, 'could not record event');
-    });
+    const object = `${target.kind} ${target.metadata.namespace ?? 'default'}/${target.metadata.name}`;
+    return this.track(this.write(target, type, reason, scrubString(note), action, object));
+  }
+
+  /** Writes the series counts still deferred and waits for every event being written (shutdown, tests). */
+  async flush(): Promise<void> {
+    for (const seen of this.seen.values()) {
+      if (!seen.timer) continue;
+      clearTimeout(seen.timer);
+      seen.timer = undefined;
+      void this.track(this.writeSeries(seen));
+    }
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  private track(p: Promise<void>): Promise<void> {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
     return p;
   }
 
-  /** Waits for events being written (shutdown, tests). */
-  async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
-  }
-
-  private async write(target: EventTarget, type: EventType, reason: string, note: string, action: string): Promise<void> {
+  private async write(target: EventTarget, type: EventType, reason: string, note: string, action: string, object: string): Promise<void> {
     const namespace = target.metadata.namespace ?? 'default';
     const id = `${target.metadata.uid ?? `${target.kind}/${namespace}/${target.metadata.name}`}|${type}|${reason}|${note}`;
     const now = this.now();
@@ -75,9 +96,15 @@ export class EventRecorder {
     const seen = this.seen.get(id);
     if (seen && now - seen.first < this.windowMs) {
       seen.count++;
-      if (now - seen.last < this.seriesEveryMs) return;
       seen.last = now;
-      await this.client.patchEventSeries(seen.namespace, seen.name, { count: seen.count, lastObservedTime: new Date(now) });
+      const wait = seen.lastWrite + this.seriesEveryMs - now;
+      if (wait <= 0) return this.writeSeries(seen);
+      // Inside the interval: counted now, written once it has passed (unless a write is already due).
+      seen.timer ??= setTimeout(() => {
+        seen.timer = undefined;
+        void this.track(this.writeSeries(seen));
+      }, wait);
+      seen.timer.unref?.();
       return;
     }
     const name = `${target.metadata.name}.${now.toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
@@ -101,12 +128,63 @@ export class EventRecorder {
         resourceVersion: target.metadata.resourceVersion,
       },
     };
-    this.seen.set(id, { name, namespace, count: 1, first: now, last: now });
-    await this.client.createEvent(namespace, event);
+    if (seen?.timer) clearTimeout(seen.timer); // the old series' last count is given up with its window
+    const entry: Seen = { name, namespace, event, count: 1, written: 1, first: now, last: now, lastWrite: now, chain: Promise.resolve() };
+    this.seen.set(id, entry);
+    const created = this.client.createEvent(namespace, event).then(() => undefined);
+    // A failed create leaves nothing to patch: the next repeat creates the Event again.
+    entry.chain = created.catch(() => void this.seen.delete(id));
+    await created.catch((err: unknown) => this.warn(err, reason, object));
+  }
+
+  /** Writes the series (count, lastObservedTime) of one Event; an Event gone from the server is created again with it. */
+  private writeSeries(seen: Seen): Promise<void> {
+    const step = async () => {
+      const count = seen.count;
+      if (count <= seen.written) return;
+      const lastObservedTime = new Date(seen.last);
+      seen.lastWrite = this.now();
+      try {
+        await this.client.patchEventSeries(seen.namespace, seen.name, { count, lastObservedTime });
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+        // Expired (the API server keeps Events for --event-ttl, 1 h by default) or deleted: a new Event carries the series on.
+        seen.name = `${seen.event.regarding?.name ?? 'event'}.${seen.lastWrite.toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`;
+        seen.event = { ...seen.event, metadata: { name: seen.name, namespace: seen.namespace }, series: { count, lastObservedTime: new V1MicroTime(seen.last) } };
+        await this.client.createEvent(seen.namespace, seen.event);
+      }
+      seen.written = Math.max(seen.written, count);
+    };
+    const run = seen.chain.then(step);
+    seen.chain = run.catch(() => undefined);
+    return run.catch((err: unknown) => this.warn(err, seen.event.reason ?? '', `${seen.event.regarding?.kind} ${seen.namespace}/${seen.event.regarding?.name}`));
+  }
+
+  private warn(err: unknown, reason: string, object: string): void {
+    this.o.logger.warn({ err: brief(err), reason, object }, 'could not record event');
   }
 
   private gc(now: number): void {
     if (this.seen.size < 1000) return;
-    for (const [k, v] of this.seen) if (now - v.first >= this.windowMs) this.seen.delete(k);
+    for (const [k, v] of this.seen) if (now - v.first >= this.windowMs && !v.timer) this.seen.delete(k);
   }
+}
+
+/**
+ * An API error as one line: the status code and the server's message. client-node's ApiException
+ * carries the whole response body (for a rejected Event, the Event echoed back, twice) in its message.
+ */
+function brief(err: unknown): { message: string; code?: number } {
+  const code = statusCode(err);
+  const body = (err as { body?: unknown } | undefined)?.body;
+  let message: string | undefined;
+  try {
+    const parsed = typeof body === 'string' ? (JSON.parse(body) as { message?: unknown }) : (body as { message?: unknown } | undefined);
+    if (typeof parsed?.message === 'string') message = parsed.message;
+  } catch {
+    // not JSON
+  }
+  message ??= err instanceof Error ? err.message : String(err);
+  if (message.length > 500) message = `${message.slice(0, 499)}…`;
+  return code === undefined ? { message } : { message, code };
 }

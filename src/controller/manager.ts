@@ -4,6 +4,7 @@
 // only on the leader; a resync timer re-queues every cluster; an HTTP server exposes metrics and
 // health. stop() shuts down in order: controllers (finish, or abandon after the grace period) →
 // lease release → informers → HTTP server.
+import { createHash } from 'node:crypto';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { KIND_NAMES } from '../api/kinds.js';
 import type { KureKind, KureResource } from '../api/schema.js';
@@ -25,7 +26,8 @@ import { ControllerMetrics } from './metrics.js';
 import { EngineNotifier } from './notify.js';
 import { defaultOptions, type ControllerOptions } from './options.js';
 import type { WorkQueue } from './queue.js';
-import type { ClusterRequest, Result } from './reconcile.js';
+import type { ClusterRequest, DetachedRequest, Result } from './reconcile.js';
+import { matchesSelector } from './selector.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
 import { StatusWriter } from './status-writer.js';
 
@@ -74,7 +76,7 @@ async function defaultSink(cacheDir: string, logger: Logger): Promise<Sink> {
 
 export async function startManager(input: ManagerOptions = {}): Promise<Manager> {
   const o: ControllerOptions = { ...defaultOptions(), ...stripUndefined(input) };
-  const logger = input.logger ?? createLogger(o.logLevel);
+  const logger = input.logger ?? createLogger(o.logLevel, undefined, o.logFormat);
   const kc = input.kubeConfig ?? loadKubeConfig(o.kubeconfig);
   const api = new KubeApi(kc, (o.watchTimeoutSeconds * 1.25 + 30) * 1000);
   const metrics = new ControllerMetrics({ defaultMetrics: input.defaultMetrics ?? false });
@@ -173,6 +175,22 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const controllers = [clusters, detached];
 
   // ------------------------------------------------------------------ event → requests
+  // Sharding (--shard-selector): this instance reconciles the clusters the selector matches; their
+  // members follow them. Objects that reach no cluster belong to the instance whose selector
+  // matches an unlabelled object (the unsharded one, or the one with e.g. '!kure.dev/shard').
+  const inShard = (r: ClusterRequest): boolean => {
+    if (!o.shardSelector) return true;
+    const c = cache.get('KureCluster', r.namespace, r.name);
+    return c !== undefined && matchesSelector(c.metadata.labels ?? {}, o.shardSelector);
+  };
+  const ownsDetached = !o.shardSelector || matchesSelector({}, o.shardSelector);
+  const enqueueCluster = (r: ClusterRequest) => {
+    if (inShard(r)) clusters.enqueue(r);
+  };
+  const enqueueDetached = (r: DetachedRequest) => {
+    if (ownsDetached) detached.enqueue(r);
+  };
+
   // Until the first lists are in, objects arrive before their parents: the sweep after the sync
   // finds the detached ones instead of queueing every object once.
   let synced = false;
@@ -180,17 +198,18 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     kure[kind as KureKind].on((type, obj, old) => {
       cache.observe(type, obj);
       const e = { type, obj, old };
-      for (const r of clusterRequests(cache.index, e)) clusters.enqueue(r);
-      if (synced) for (const r of detachedRequests(cache.index, e)) detached.enqueue(r);
+      for (const r of clusterRequests(cache.index, e)) enqueueCluster(r);
+      if (synced) for (const r of detachedRequests(cache.index, e)) enqueueDetached(r);
     });
   }
   secrets.on((_type, s) => {
-    for (const r of secretRequests(cache.index, s.metadata?.namespace ?? '', s.metadata?.name ?? '')) clusters.enqueue(r);
+    for (const r of secretRequests(cache.index, s.metadata?.namespace ?? '', s.metadata?.name ?? '')) enqueueCluster(r);
   });
   const resyncAll = () => {
-    for (const key of cache.index.clusters()) clusters.enqueue(splitClusterKey(key));
-    for (const obj of cache.index.all())
-      if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) detached.enqueue({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+    for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key));
+    if (ownsDetached)
+      for (const obj of cache.index.all())
+        if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) detached.enqueue({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
   };
 
   // ------------------------------------------------------------------ run on the leader
@@ -208,22 +227,23 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     await Promise.all(controllers.map((c) => c.stop(graceMs)));
   };
   let leader: LeaderElector | undefined;
+  const leaseName = leaseNameFor(o);
   if (o.leaderElect) {
     leader = new LeaderElector({
       client: api,
       namespace: o.leaderElectionNamespace,
-      name: o.leaderElectionId,
+      name: leaseName,
       identity: o.identity,
       logger,
       leaseDurationMs: input.leaseDurationMs,
       renewDeadlineMs: input.renewDeadlineMs,
       retryPeriodMs: input.retryPeriodMs,
       onStartedLeading: () => {
-        metrics.setLeader(o.leaderElectionId, true);
+        metrics.setLeader(leaseName, true);
         void startWorkers();
       },
       onStoppedLeading: () => {
-        metrics.setLeader(o.leaderElectionId, false);
+        metrics.setLeader(leaseName, false);
         // Another instance may push now: abandon at once.
         void stopWorkers(0);
       },
@@ -253,6 +273,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       namespaces: o.namespaces.length ? o.namespaces : 'all',
       credentialsNamespaces: o.credentialsNamespaces.length ? o.credentialsNamespaces : 'watched',
       leaderElect: o.leaderElect,
+      ...(o.shardSelector ? { shardSelector: o.shardSelector, lease: leaseName } : {}),
       settleMs: o.settleMs,
       concurrency: o.concurrency,
     },
@@ -267,7 +288,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       await stopWorkers(o.shutdownGracePeriodMs);
       for (const c of controllers) c.shutDown();
       await leader?.shutdown();
-      metrics.setLeader(o.leaderElectionId, false);
+      metrics.setLeader(leaseName, false);
       await Promise.all(informers.map((i) => i.stop()));
       await events.flush();
       await server?.close();
@@ -295,6 +316,15 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     },
     stop,
   };
+}
+
+/**
+ * The Lease of this instance: each shard elects its own leader. With a shard selector and the
+ * default id, the id gets a short hash of the selector (`kure-controller-leader-3f2a9c1b`).
+ */
+export function leaseNameFor(o: Pick<ControllerOptions, 'leaderElectionId' | 'shardSelector'>): string {
+  if (!o.shardSelector || o.leaderElectionId !== defaultOptions().leaderElectionId) return o.leaderElectionId;
+  return `${o.leaderElectionId}-${createHash('sha256').update(o.shardSelector).digest('hex').slice(0, 8)}`;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

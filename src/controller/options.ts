@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatDuration, parseDuration } from '../model/durations.js';
+import { LOG_FORMATS, type LogFormat } from './logger.js';
+import { parseSelector, SelectorError } from './selector.js';
 
 export interface ControllerOptions {
   /** Path of a kubeconfig file; undefined: $KUBECONFIG, then in-cluster config, then ~/.kube/config. */
@@ -23,6 +25,14 @@ export interface ControllerOptions {
   /** This instance's identity in the Lease and in Events. */
   identity: string;
   logLevel: string;
+  /** json (default: one JSON object a line, for log collectors) or text (one readable line a record, for people). */
+  logFormat: LogFormat;
+  /**
+   * A Kubernetes label selector on KureCluster (equality- and set-based, as kubectl -l takes it):
+   * this instance reconciles only the clusters it selects (members follow their cluster); undefined:
+   * every cluster. Validated when parsed; matchesSelector() in selector.ts applies it.
+   */
+  shardSelector?: string;
   gitCacheDir: string;
   resyncPeriodMs: number;
   /** Quiet time after the last change before a cluster is reconciled (trailing debounce). */
@@ -52,6 +62,8 @@ interface FlagSpec {
   key: keyof ControllerOptions;
   help: string;
   defaultText: string;
+  /** What --help shows as the value (default by kind: VALUE, DURATION, N, NS[,NS...]). */
+  value?: string;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -67,6 +79,8 @@ export const FLAGS: FlagSpec[] = [
   { flag: 'leader-election-id', env: ['KURE_LEADER_ELECTION_ID'], kind: 'string', key: 'leaderElectionId', help: 'name of the Lease', defaultText: 'kure-controller-leader' },
   { flag: 'identity', env: ['POD_NAME'], kind: 'string', key: 'identity', help: 'identity of this instance in the Lease and Events', defaultText: '<hostname>-<random>' },
   { flag: 'log-level', env: ['KURE_LOG_LEVEL'], kind: 'string', key: 'logLevel', help: `log level: ${LOG_LEVELS.join('|')}`, defaultText: 'info' },
+  { flag: 'log-format', env: ['KURE_LOG_FORMAT'], kind: 'string', key: 'logFormat', value: 'json|text', help: `log format: ${LOG_FORMATS.join('|')} (json: one JSON object a line; text: one readable line a record)`, defaultText: 'json' },
+  { flag: 'shard-selector', env: ['KURE_SHARD_SELECTOR'], kind: 'string', key: 'shardSelector', value: 'SELECTOR', help: "label selector on KureCluster: reconcile only the clusters it selects (their nodes, bundles and applications follow); e.g. 'shard=a' or 'shard in (a,b),!canary'", defaultText: 'every cluster' },
   { flag: 'git-cache-dir', env: ['KURE_GIT_CACHE_DIR'], kind: 'string', key: 'gitCacheDir', help: 'directory for cached Git clones', defaultText: '<os tmpdir>/kure-git-cache' },
   { flag: 'resync-period', env: ['KURE_RESYNC_PERIOD'], kind: 'duration', key: 'resyncPeriodMs', help: 'reconcile every cluster this often (repairs drift in Git)', defaultText: '10m' },
   { flag: 'settle', env: ['KURE_SETTLE'], kind: 'duration', key: 'settleMs', help: 'wait this long after the last change before reconciling a cluster (batches bulk applies)', defaultText: '500ms' },
@@ -103,6 +117,7 @@ export function defaultOptions(sources: OptionSources = {}): ControllerOptions {
     leaderElectionId: 'kure-controller-leader',
     identity: `${hostname()}-${suffix}`,
     logLevel: 'info',
+    logFormat: 'json',
     gitCacheDir: join(tmpdir(), 'kure-git-cache'),
     resyncPeriodMs: 10 * 60_000,
     settleMs: 500,
@@ -120,6 +135,15 @@ function convert(spec: FlagSpec, raw: string, origin: string): unknown {
     case 'string':
       if (raw === '') throw bad('must not be empty');
       if (spec.key === 'logLevel' && !LOG_LEVELS.includes(raw)) throw bad(`must be one of ${LOG_LEVELS.join(', ')}`);
+      if (spec.key === 'logFormat' && !(LOG_FORMATS as readonly string[]).includes(raw)) throw bad(`must be one of ${LOG_FORMATS.join(', ')}, got "${raw}"`);
+      if (spec.key === 'shardSelector') {
+        try {
+          parseSelector(raw);
+        } catch (e) {
+          if (e instanceof SelectorError) throw bad(`invalid label selector "${raw}": ${e.message}`);
+          throw e;
+        }
+      }
       return raw;
     case 'list':
       return raw
@@ -220,7 +244,7 @@ export function helpText(): string {
     'Flags (each can also be set through the environment variable shown; flags win):',
   ];
   for (const f of FLAGS) {
-    const value = f.kind === 'bool' ? '[=true|false]' : f.kind === 'duration' ? ' DURATION' : f.kind === 'int' ? ' N' : f.kind === 'list' ? ' NS[,NS...]' : ' VALUE';
+    const value = f.value ? ` ${f.value}` : f.kind === 'bool' ? '[=true|false]' : f.kind === 'duration' ? ' DURATION' : f.kind === 'int' ? ' N' : f.kind === 'list' ? ' NS[,NS...]' : ' VALUE';
     lines.push(`  --${f.flag}${value}`);
     lines.push(`      ${f.help}`);
     lines.push(`      default: ${f.defaultText}${f.env?.length ? `; env: ${f.env.map((e) => `$${e}`).join(', ')}` : ''}`);

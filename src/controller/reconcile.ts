@@ -14,6 +14,8 @@ export interface Result {
 
 export class TerminalError extends Error {
   override readonly name = 'TerminalError';
+  /** Logged without a stack (logger.ts isExpectedError). */
+  readonly expected = true;
   constructor(
     message: string,
     /** The status reason the reconciler reported (metrics and logs). */
@@ -26,6 +28,7 @@ export class TerminalError extends Error {
 /** An expected transient failure the reconciler already reported in status (Git down, a 5xx): retried with backoff, logged without a stack. */
 export class TransientError extends Error {
   override readonly name = 'TransientError';
+  readonly expected = true;
   constructor(
     message: string,
     readonly reason: string,

@@ -24,9 +24,16 @@ describe('kure controller CLI', () => {
     expect(t.err.join('')).toMatch(/kure controller: --settle: invalid duration/);
   });
 
-  it('exits 1 when it cannot start (unreadable kubeconfig)', async () => {
+  it('exits 1 when it cannot start (unreadable kubeconfig), logging it once, as one fatal record', async () => {
     const t = io();
-    expect(await runController(['--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', '0', '--log-level', 'silent'], t.io)).toBe(1);
-    expect(t.err.join('')).toMatch(/could not start/);
+    const records: string[] = [];
+    const exits: number[] = [];
+    const code = await runController(['--kubeconfig', '/nonexistent/kubeconfig', '--metrics-addr', '0'], { ...t.io, log: { write: (s: string) => void records.push(s) }, exit: (c) => void exits.push(c) });
+    expect(code).toBe(1);
+    expect(exits).toEqual([1]);
+    expect(records).toHaveLength(1);
+    expect(JSON.parse(records[0]!)).toMatchObject({ level: 'fatal', msg: 'kure controller could not start', err: { code: 'ENOENT' } });
+    expect(records[0]).not.toContain('"stack"');
+    expect(t.err).toEqual([]);
   });
 });

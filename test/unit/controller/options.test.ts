@@ -105,3 +105,54 @@ describe('parseDuration / parseListenAddress', () => {
     expect(parseListenAddress('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
   });
 });
+
+describe('--log-format and --shard-selector', () => {
+  it('--log-format: json by default, text on request (flag or $KURE_LOG_FORMAT), anything else a usage error', () => {
+    expect(opts([]).logFormat).toBe('json');
+    expect(opts(['--log-format', 'text']).logFormat).toBe('text');
+    expect(opts(['--log-format=json'], { KURE_LOG_FORMAT: 'text' }).logFormat).toBe('json');
+    expect(opts([], { KURE_LOG_FORMAT: 'text' }).logFormat).toBe('text');
+    expect(() => opts(['--log-format', 'pretty'])).toThrow(new UsageError('--log-format: must be one of json, text, got "pretty"'));
+    expect(() => opts([], { KURE_LOG_FORMAT: 'yaml' })).toThrow(/^\$KURE_LOG_FORMAT: must be one of json, text/);
+  });
+
+  it('--shard-selector: unset by default; equality- and set-based selectors are kept as given', () => {
+    expect(opts([]).shardSelector).toBeUndefined();
+    for (const s of ['shard=a', 'shard==a', 'shard!=a', 'shard in (a,b)', 'shard notin (c), !canary', 'kure.dev/shard=a,tier', 'region in (eu-west-1, eu-central-1),env!=dev']) {
+      expect(opts(['--shard-selector', s]).shardSelector).toBe(s);
+    }
+    expect(opts([], { KURE_SHARD_SELECTOR: 'shard=b' }).shardSelector).toBe('shard=b');
+  });
+
+  it('--shard-selector: a selector that does not parse is a usage error saying where and why', () => {
+    const bad: [string, RegExp][] = [
+      ['shard in a,b', /--shard-selector: invalid label selector "shard in a,b": at character 10: expected "\(" after "in", found "a"/],
+      ['shard=a b', /at character 9: expected "," between requirements, found "b"/],
+      ['shard in (a', /expected "," or "\)" in the "in" list, found the end/],
+      ['Shard/x=a', /invalid label key "Shard\/x=?.*prefix "Shard" must be a DNS subdomain|invalid label key "Shard\/x"/],
+      ['shard=a,', /expected a requirement after ","/],
+      ['-shard=a', /invalid label key "-shard"/],
+      ['shard=' + 'x'.repeat(64), /must be at most 63 characters/],
+      ['shard>a', /expected an integer after ">"/],
+      ['shard prod', /expected an operator \(=, ==, !=, in, notin, >, <\) or "," after "shard", found "prod"/],
+    ];
+    for (const [s, re] of bad) {
+      let err: unknown;
+      try {
+        opts(['--shard-selector', s]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(re);
+    }
+    expect(() => opts(['--shard-selector', ''])).toThrow(/--shard-selector: must not be empty/);
+  });
+
+  it('--help shows both', () => {
+    const text = helpText();
+    expect(text).toContain('--log-format json|text');
+    expect(text).toContain('--shard-selector SELECTOR');
+    expect(text).toContain('$KURE_SHARD_SELECTOR');
+  });
+});
