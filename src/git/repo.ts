@@ -169,6 +169,21 @@ export class CachedRepo {
     this.head = oid;
   }
 
+  /** The parents of a commit we hold. */
+  async parents(oid: string): Promise<string[]> {
+    const raw = this.commits.get(oid);
+    if (raw) {
+      const out: string[] = [];
+      for (const line of raw.toString('utf8').split('\n')) {
+        if (line === '') break;
+        if (line.startsWith('parent ')) out.push(line.slice('parent '.length));
+      }
+      return out;
+    }
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return commit.parent;
+  }
+
   private async commitTreeOf(oid: string): Promise<string> {
     const raw = this.commits.get(oid);
     if (raw) return commitTree(raw);

@@ -37,10 +37,12 @@ export interface RebuildOptions {
   /** The branch the change is built on (never written). */
   baseBranch: string;
   /**
-   * Rebuild on the current base even when Kure's branch already holds the desired content (the
-   * forge reports a conflict, or the PR was merged/closed and the branch must restart from base).
+   * Whether Kure's branch is rebuilt when the base moved but the desired content did not change:
+   * `always` (the default: Kure's branch is always base + one commit, so its PR never conflicts),
+   * `content` (only when the owned tree differs: a PR closed without merge is not re-proposed
+   * because a person pushed to base), `force` (rebuild even when nothing differs).
    */
-  rebase?: boolean;
+  rebase?: 'always' | 'content' | 'force';
 }
 
 export interface RebuildResult extends SyncResult {
@@ -255,10 +257,11 @@ export class GitSink {
         const drifted = lastPushed ? driftedPaths(plan.changedPaths, lastPushed, desired) : [];
         const batch = repo.newObjects();
         const { tree: next } = await base.apply(plan, batch);
-        if (mode.rebuild && current !== undefined && !mode.rebuild.rebase) {
-          // Kure's branch may already carry exactly this content (on this base or an older one).
+        const rebase = mode.rebuild?.rebase ?? 'always';
+        if (mode.rebuild && current !== undefined && rebase !== 'force') {
+          // Kure's branch may already carry exactly this content (on this base, or on an older one).
           const theirs = await repo.route(current, components);
-          if (theirs.ownedOid === next.oid) {
+          if (theirs.ownedOid === next.oid && (rebase === 'content' || (await repo.parents(current)).includes(head!))) {
             log?.debug({ branch: current }, "Kure's branch already holds the desired tree");
             return rebuilt({ changed: false, sha: current, changedPaths: plan.changedPaths, attempts: attempt, drifted: [] }, false, current);
           }
