@@ -391,7 +391,7 @@ function serverText(text: string): string {
     .split(/\r?\n|\r/)
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .map((l) => l.replace(/^remote:\s?/, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, '').trim())
-    .filter(Boolean);
+    .filter((l) => l && !/^(error|warning|hint):?$/i.test(l));
   const joined = lines.join(' / ');
   return joined.length > 500 ? `${joined.slice(0, 500)}…` : joined;
 }
