@@ -14,6 +14,7 @@ import { normaliseOwnedPath } from './paths.js';
 import { CachedRepo } from './repo.js';
 import { discoverRefs, isStaleRefReason, receivePack, StaleWantError, ZERO_OID } from './smart-http.js';
 import { PackWriter } from './pack.js';
+import { pgpSigner, type CommitSigner, type SigningKey } from './sign.js';
 import { OwnedTree } from './tree.js';
 
 export interface GitTarget {
@@ -30,6 +31,8 @@ export interface GitTarget {
    * (never an orphan). An empty repository (no branch at all) gets the branch with the first commit.
    */
   createBranch?: boolean;
+  /** Sign every commit with this OpenPGP key (src/git/sign.ts); the committer email should be one of the key's. */
+  signingKey?: SigningKey;
 }
 
 /** Pull-request mode (see src/forge/pull-request.ts): where the sink builds and what it may rewrite. */
@@ -91,8 +94,22 @@ export class GitSink {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxAttempts: number;
 
+  private readonly signers = new Map<string, CommitSigner>();
+
   constructor(private readonly opts: GitSinkOptions) {
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
+  }
+
+  /** One signer per key (the key is parsed and decrypted once). */
+  private signer(key: SigningKey): CommitSigner {
+    const id = `${key.armoredKey}\n${key.passphrase ?? ''}`;
+    let s = this.signers.get(id);
+    if (!s) {
+      if (this.signers.size > 100) this.signers.clear();
+      s = pgpSigner(key);
+      this.signers.set(id, s);
+    }
+    return s;
   }
 
   /** Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push only when it differs. */
@@ -269,7 +286,8 @@ export class GitSink {
         const route = await repo.writeRoute(levels, components, next.oid, batch);
         const text = typeof message === 'function' ? message(plan.changedPaths, drifted) : message;
         const time = new Date();
-        const commit = batch.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
+        const commitOpts = { tree: route.root, parent: head, message: text, author: target.author, time };
+        const commit = target.signingKey ? await batch.writeSignedCommit(commitOpts, this.signer(target.signingKey)) : batch.writeCommit(commitOpts);
 
         // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
         const { pack } = batch.finish();
