@@ -49,7 +49,12 @@ fi
 mkdir -p "$out_dir"
 t0=$(date +%s)
 log "gitea $version: go mod download"
-(cd "$src" && go mod download)
+for try in 1 2 3; do
+  (cd "$src" && go mod download) && break
+  [[ $try == 3 ]] && { log "go mod download failed 3 times (is the Go module proxy reachable?)"; exit 1; }
+  log "go mod download failed; retrying in $((try * 10)) s"
+  sleep $((try * 10))
+done
 moddir="$(cd "$src" && go list -m -f '{{.Dir}}' "$pkg")"
 [[ -d "$moddir/options" ]] || { log "module directory $moddir has no options/"; exit 1; }
 t1=$(date +%s)

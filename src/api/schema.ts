@@ -230,6 +230,14 @@ export const ClusterSpec = obj(
               "Kure's first commit either way. Default: false.",
           }),
         ),
+        signCommits: opt(
+          Type.Boolean({
+            description:
+              'Sign every commit Kure makes with OpenPGP: the armored private key is the key signingKey of the ' +
+              'secretRef Secret (its passphrase, if any, signingKeyPassphrase). Forges show the commits as verified ' +
+              "when the public key is registered for the author's email (repository.author.email). Default: false.",
+          }),
+        ),
         writeMode: opt(
           Type.Union([Type.Literal('push'), Type.Literal('pullRequest')], {
             description:
@@ -320,6 +328,7 @@ export const ClusterSpec = obj(
         description: 'The Git repository, branch and directory that the cluster tree is rendered into.',
         ...cel([
           { rule: "!has(self.writeMode) || self.writeMode != 'pullRequest' || has(self.pullRequest)", message: 'writeMode pullRequest needs pullRequest (at least pullRequest.forge)' },
+          { rule: '!has(self.signCommits) || !self.signCommits || has(self.secretRef)', message: 'signCommits needs secretRef (the Secret holds signingKey)' },
         ]),
       },
     ),
