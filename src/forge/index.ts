@@ -3,5 +3,5 @@ export { ForgeError, type Forge, type ForgeErrorKind, type MergeMethod, type Mer
 export { GiteaForge, type GiteaOptions } from './gitea.js';
 export { syncPullRequest, pullRequestBranch, type PullRequestPhase, type PullRequestSpec, type PullRequestSyncResult } from './pull-request.js';
 export { forgeFor } from './factory.js';
-export { pullRequestPlan, writeModeOf } from './spec.js';
+export { pullRequestPlan, syncClusterPullRequest, writeModeOf } from './spec.js';
 export { type ForgeCredentials } from './factory.js';

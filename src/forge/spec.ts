@@ -1,9 +1,10 @@
 // From a KureCluster's spec.repository to what syncPullRequest needs: the controller calls
 // `pullRequestPlan` once per reconcile (cheap; no I/O) when writeMode is pullRequest.
 import type { KureCluster } from '../api/schema.js';
-import type { GitTarget } from '../git/sink.js';
+import type { CommitMessage, GitSink, GitTarget } from '../git/sink.js';
+import type { FileTree } from '../model/types.js';
 import { forgeFor, type ForgeCredentials } from './factory.js';
-import { pullRequestBranch, type PullRequestSpec } from './pull-request.js';
+import { pullRequestBranch, syncPullRequest, type PullRequestSpec, type PullRequestSyncResult } from './pull-request.js';
 
 type RepositorySpec = KureCluster['spec']['repository'];
 
@@ -37,4 +38,23 @@ export function pullRequestPlan(
       ...(pr.autoMerge ? { autoMerge: { method: pr.autoMerge.method ?? 'merge' } } : {}),
     },
   };
+}
+
+/**
+ * The one call for the controller in writeMode pullRequest: `pullRequestPlan` + `syncPullRequest`.
+ * `target` is the push-mode target (as for GitSink.sync), `creds` the repository Secret's token or
+ * username/password. Throws GitError (push/fetch: kinds as for sync) or ForgeError (the API).
+ */
+export async function syncClusterPullRequest(
+  sink: Pick<GitSink, 'rebuild'>,
+  cluster: { namespace: string; name: string },
+  repository: RepositorySpec,
+  target: GitTarget,
+  creds: ForgeCredentials,
+  tree: FileTree,
+  message: CommitMessage,
+  signal?: AbortSignal,
+): Promise<PullRequestSyncResult & { branch: string }> {
+  const plan = pullRequestPlan(cluster, repository, target, creds);
+  return { ...(await syncPullRequest(sink, plan.target, tree, message, plan.spec, signal)), branch: plan.target.branch };
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GitError, GitSink, type GitTarget } from '../../../src/git/index.js';
-import { ForgeError, GiteaForge, pullRequestBranch, syncPullRequest, type PullRequestSpec } from '../../../src/forge/index.js';
+import { ForgeError, GiteaForge, pullRequestBranch, syncClusterPullRequest, syncPullRequest, type PullRequestSpec } from '../../../src/forge/index.js';
 import { gitCliAsync } from '../../support/git-server.js';
 import { giteaAvailable, startGitea, type Gitea, type GiteaUser } from '../../support/gitea.js';
 
@@ -91,7 +91,17 @@ d('writeMode pullRequest on a real Gitea', () => {
     const one = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 1\n' }), message('one'), spec);
     expect(one.phase).toBe('PullRequestOpen');
     expect(one.pullRequest?.state).toBe('open');
-    expect(one.message).toContain('waits: Not all required status checks successful'); // Gitea's reason
+    // Right after a push Gitea may still be computing mergeability ("Please try again later"); once
+    // done, its reason is the missing required check. Each sync in between changes nothing.
+    let reason = one.message;
+    for (let i = 0; !reason.includes('Not all required status checks successful') && i < 40; i++) {
+      expect(reason).toContain('waits: Please try again later');
+      await new Promise((r) => setTimeout(r, 250));
+      const again = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 1\n' }), message('one'), spec);
+      expect(again).toMatchObject({ phase: 'PullRequestOpen', sync: { changed: false } });
+      reason = again.message;
+    }
+    expect(reason).toContain('waits: Not all required status checks successful'); // Gitea's reason
     const pulls1 = await gitea.api<{ number: number; title: string; body: string; head: { ref: string; sha: string } }[]>('GET', `/repos/${owner}/${repo}/pulls?state=all`);
     expect(pulls1).toHaveLength(1);
     expect(pulls1[0]!.number).toBe(one.pullRequest!.number);
@@ -132,8 +142,18 @@ d('writeMode pullRequest on a real Gitea', () => {
 
     // 4. The required status on the PR head unblocks the auto-merge; the merge lands on main.
     await gitea.api('POST', `/repos/${owner}/${repo}/statuses/${three.branchSha}`, { state: 'success', context: 'ci/test', description: 'ok' });
-    const four = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 2\n' }), message('two'), spec);
-    expect(four.phase).toBe('Merged');
+    // Gitea computes mergeability in the background after a push ("Please try again later" until then):
+    // the controller requeues; so does this loop, bounded, and every intermediate sync changes nothing.
+    let four = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 2\n' }), message('two'), spec);
+    const waits: string[] = [];
+    for (let i = 0; four.phase !== 'Merged' && i < 40; i++) {
+      waits.push(four.message);
+      expect(four.phase).toBe('PullRequestOpen');
+      expect(four.sync.changed).toBe(false);
+      await new Promise((r) => setTimeout(r, 250));
+      four = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 2\n' }), message('two'), spec);
+    }
+    expect({ phase: four.phase, waits }).toMatchObject({ phase: 'Merged' });
     expect(four.pullRequest).toMatchObject({ number: one.pullRequest!.number, state: 'merged' });
     await gitIn(dir, 'fetch', '-q', 'origin', 'main');
     const main = (await gitIn(dir, 'rev-parse', 'FETCH_HEAD')).trim();
@@ -167,6 +187,37 @@ d('writeMode pullRequest on a real Gitea', () => {
     const changed = await syncPullRequest(sink, target(repo, branch), tree({ 'a.yaml': 'a: 3\n' }), message('three'), spec);
     expect(changed.phase).toBe('PullRequestOpen');
     expect(changed.pullRequest!.number).not.toBe(one.pullRequest!.number);
+  });
+
+  it('syncClusterPullRequest (the controller\'s call) takes the spec: branch prefix, labels, reviewers; an unknown label is a clear ForgeError', async () => {
+    const repo = await fleet();
+    const owner = gitea.admin.username;
+    await gitea.api('POST', `/repos/${owner}/${repo}/labels`, { name: 'gitops', color: '#00aabb' });
+    const sink = new GitSink({ cacheDir: path.join(tmp, `c-${repo}`) });
+    const repository = {
+      url: gitea.repoUrl(owner, repo),
+      writeMode: 'pullRequest' as const,
+      pullRequest: { forge: 'gitea' as const, branchPrefix: 'bots', labels: ['gitops'], reviewers: [owner] },
+    };
+    const res = await syncClusterPullRequest(sink, { namespace: 'team-a', name: 'prod' }, repository, target(repo, 'main'), { token: bot.token }, tree({ 'a.yaml': 'a\n' }), message('one'));
+    expect(res.branch).toBe('bots/team-a/prod');
+    expect(res.phase).toBe('PullRequestOpen');
+    const pr = await gitea.api<{ head: { ref: string }; base: { ref: string }; labels: { name: string }[]; requested_reviewers: { login: string }[] }>('GET', `/repos/${owner}/${repo}/pulls/${res.pullRequest!.number}`);
+    expect(pr.head.ref).toBe('bots/team-a/prod');
+    expect(pr.base.ref).toBe('main');
+    expect(pr.labels.map((l) => l.name)).toEqual(['gitops']);
+    expect(pr.requested_reviewers.map((r) => r.login)).toEqual([owner]);
+    const err = await syncClusterPullRequest(
+      sink,
+      { namespace: 'team-b', name: 'prod' },
+      { ...repository, pullRequest: { ...repository.pullRequest, labels: ['nope'] } },
+      target(repo, 'main'),
+      { token: bot.token },
+      tree({ 'a.yaml': 'b\n' }),
+      message('two'),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ForgeError);
+    expect((err as ForgeError).message).toContain('label(s) nope do not exist (spec.repository.pullRequest.labels)');
   });
 
   it('API errors are ForgeErrors with Gitea\'s message and never the token', async () => {
