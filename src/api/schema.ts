@@ -224,8 +224,88 @@ export const ClusterSpec = obj(
           Type.String({
             minLength: 1,
             pattern: '^[A-Za-z0-9._/-]+$',
-            description: 'Branch that Kure pushes to (fast-forward only) and the engine follows. Default: main.',
+            description:
+              'Branch that the engine follows. writeMode push: Kure pushes to it (fast-forward only). writeMode ' +
+              'pullRequest: the base of Kure\'s pull requests (unless pullRequest.baseBranch says otherwise); Kure never ' +
+              'writes it. Default: main.',
           }),
+        ),
+        createBranch: opt(
+          Type.Boolean({
+            description:
+              'When branch does not exist in a repository that has other branches: false reports Ready=False, reason ' +
+              'GitError (branch-not-found) and writes nothing; true creates it from the head of the default branch ' +
+              '(the remote HEAD), never as an orphan. An empty repository (no branch at all) gets the branch with ' +
+              "Kure's first commit either way. Default: false.",
+          }),
+        ),
+        signCommits: opt(
+          Type.Boolean({
+            description:
+              'Sign every commit Kure makes with OpenPGP: the armored private key is the key signingKey of the ' +
+              'secretRef Secret (its passphrase, if any, signingKeyPassphrase). Forges show the commits as verified ' +
+              "when the public key is registered for the author's email (repository.author.email). Default: false.",
+          }),
+        ),
+        writeMode: opt(
+          Type.Union([Type.Literal('push'), Type.Literal('pullRequest')], {
+            description:
+              'How Kure writes. push: commits straight onto branch. pullRequest: for branches nobody may push to ' +
+              '(protected): Kure keeps one branch of its own per cluster, rebuilt from the base branch on every ' +
+              'change (the only branch it force-pushes), and opens or updates one pull request for it; see ' +
+              'pullRequest and docs/protected-branches.md. Default: push.',
+          }),
+        ),
+        pullRequest: opt(
+          obj(
+            {
+              forge: Type.Union([Type.Literal('gitea'), Type.Literal('github'), Type.Literal('gitlab')], {
+                description: 'Which forge hosts the repository (its API opens the pull request): gitea, github or gitlab.',
+              }),
+              apiUrl: opt(
+                Type.String({
+                  pattern: '^https?://',
+                  description:
+                    "The forge's API root. Default: derived from url (gitea: <origin>/api/v1, github: https://api.github.com " +
+                    'or <origin>/api/v3, gitlab: <origin>/api/v4).',
+                }),
+              ),
+              baseBranch: opt(
+                Type.String({
+                  minLength: 1,
+                  pattern: '^[A-Za-z0-9._/-]+$',
+                  description: 'Branch the pull requests merge into. Default: branch.',
+                }),
+              ),
+              branchPrefix: opt(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 100,
+                  pattern: '^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$',
+                  description: "Kure's branch is <branchPrefix>/<namespace>/<cluster name>. Default: kure.",
+                }),
+              ),
+              labels: opt(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20, description: 'Labels put on the pull request (they must exist on the forge).' })),
+              reviewers: opt(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20, description: 'Users asked to review the pull request.' })),
+              autoMerge: opt(
+                obj(
+                  {
+                    method: opt(
+                      Type.Union([Type.Literal('merge'), Type.Literal('squash'), Type.Literal('rebase')], {
+                        description: 'How the pull request is merged. Default: merge.',
+                      }),
+                    ),
+                  },
+                  {
+                    description:
+                      'Merge the pull request once the forge reports it mergeable: required checks passed and required ' +
+                      'approvals given. Absent: a person merges it.',
+                  },
+                ),
+              ),
+            },
+            { description: 'Options of writeMode pullRequest (required with it).' },
+          ),
         ),
         path: opt(
           RelativePath(
@@ -253,7 +333,13 @@ export const ClusterSpec = obj(
           ),
         ),
       },
-      { description: 'The Git repository, branch and directory that the cluster tree is rendered into.' },
+      {
+        description: 'The Git repository, branch and directory that the cluster tree is rendered into.',
+        ...cel([
+          { rule: "!has(self.writeMode) || self.writeMode != 'pullRequest' || has(self.pullRequest)", message: 'writeMode pullRequest needs pullRequest (at least pullRequest.forge)' },
+          { rule: '!has(self.signCommits) || !self.signCommits || has(self.secretRef)', message: 'signCommits needs secretRef (the Secret holds signingKey)' },
+        ]),
+      },
     ),
     deletionPolicy: opt(
       Type.Union([Type.Literal('Retain'), Type.Literal('Delete')], {

@@ -5,9 +5,12 @@
  * - `auth`: the server refused the credentials (HTTP 401/403).
  * - `network`: the server could not be reached or answered 5xx/timeout; retry later.
  * - `conflict`: the branch kept moving under us; pushes were rejected `maxAttempts` times.
+ * - `branch-not-found`: `repository.branch` (or a pull request's base branch) does not exist in a
+ *   repository that has branches, and the spec does not ask to create it (`createBranch`).
+ * - `protected`: the server refused a direct push to a protected branch (use writeMode pullRequest).
  * - `other`: everything else (invalid path, repository not found, hook declined, ...).
  */
-export type GitErrorKind = 'auth' | 'network' | 'conflict' | 'other';
+export type GitErrorKind = 'auth' | 'network' | 'conflict' | 'branch-not-found' | 'protected' | 'other';
 
 export class GitError extends Error {
   override readonly name = 'GitError';

@@ -18,6 +18,7 @@ import git from 'isomorphic-git';
 import { GitError } from './errors.js';
 import { commitTree, decodeTree, encodeCommit, encodeTree, indexPack, objectId, PackWriter, type TreeEntry } from './pack.js';
 import { uploadPack, type RequestOptions } from './smart-http.js';
+import { withSignature, type CommitSigner } from './sign.js';
 import type { ObjectStore, OwnedTree } from './tree.js';
 
 /** Packs (one per pushed commit or fetch) before they are compacted into one. */
@@ -167,6 +168,21 @@ export class CachedRepo {
   async setHead(oid: string): Promise<void> {
     await git.writeRef({ fs, gitdir: this.gitdir, ref: this.ref, value: oid, force: true });
     this.head = oid;
+  }
+
+  /** The parents of a commit we hold. */
+  async parents(oid: string): Promise<string[]> {
+    const raw = this.commits.get(oid);
+    if (raw) {
+      const out: string[] = [];
+      for (const line of raw.toString('utf8').split('\n')) {
+        if (line === '') break;
+        if (line.startsWith('parent ')) out.push(line.slice('parent '.length));
+      }
+      return out;
+    }
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return commit.parent;
   }
 
   private async commitTreeOf(oid: string): Promise<string> {
@@ -328,6 +344,17 @@ export class ObjectBatch implements ObjectStore {
     const who = { name: opts.author.name, email: opts.author.email, timestamp: Math.floor(opts.time.getTime() / 1000) };
     const message = opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`;
     return this.writer.add('commit', encodeCommit({ tree: opts.tree, parents: opts.parent ? [opts.parent] : [], author: who, committer: who, message }));
+  }
+
+  /** writeCommit, signed: the commit object's content is signed and the signature kept as its `gpgsig` header. */
+  async writeSignedCommit(
+    opts: { tree: string; parent: string | undefined; message: string; author: { name: string; email: string }; time: Date },
+    sign: CommitSigner,
+  ): Promise<string> {
+    const who = { name: opts.author.name, email: opts.author.email, timestamp: Math.floor(opts.time.getTime() / 1000) };
+    const message = opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`;
+    const unsigned = encodeCommit({ tree: opts.tree, parents: opts.parent ? [opts.parent] : [], author: who, committer: who, message });
+    return this.writer.add('commit', withSignature(unsigned, await sign(unsigned.toString('utf8'))));
   }
 
   /** The pack (and its index) of everything written; nothing may be written after. */

@@ -13,6 +13,8 @@ import { GitError, toGitError } from './errors.js';
 import { normaliseOwnedPath } from './paths.js';
 import { CachedRepo } from './repo.js';
 import { discoverRefs, isStaleRefReason, receivePack, StaleWantError, ZERO_OID } from './smart-http.js';
+import { PackWriter } from './pack.js';
+import { pgpSigner, type CommitSigner, type SigningKey } from './sign.js';
 import { OwnedTree } from './tree.js';
 
 export interface GitTarget {
@@ -23,6 +25,36 @@ export interface GitTarget {
   path: string;
   auth?: GitAuth;
   author: { name: string; email: string };
+  /**
+   * When `branch` does not exist in a repository that has other branches: false (default) fails
+   * with GitError `branch-not-found`; true creates it from the head of the remote's default branch
+   * (never an orphan). An empty repository (no branch at all) gets the branch with the first commit.
+   */
+  createBranch?: boolean;
+  /** Sign every commit with this OpenPGP key (src/git/sign.ts); the committer email should be one of the key's. */
+  signingKey?: SigningKey;
+}
+
+/** Pull-request mode (see src/forge/pull-request.ts): where the sink builds and what it may rewrite. */
+export interface RebuildOptions {
+  /** The branch the change is built on (never written). */
+  baseBranch: string;
+  /**
+   * Whether Kure's branch is rebuilt when the base moved but the desired content did not change:
+   * `always` (the default: Kure's branch is always base + one commit, so its PR never conflicts),
+   * `content` (only when the owned tree differs: a PR closed without merge is not re-proposed
+   * because a person pushed to base), `force` (rebuild even when nothing differs).
+   */
+  rebase?: 'always' | 'content' | 'force';
+}
+
+export interface RebuildResult extends SyncResult {
+  /** The base branch's head the sync looked at. */
+  baseSha: string;
+  /** The base branch already holds the desired content: no branch of Kure's is needed. */
+  inBase: boolean;
+  /** Kure's branch head after the sync ('' when it does not exist). */
+  branchSha: string;
 }
 
 export interface SyncResult {
@@ -62,25 +94,49 @@ export class GitSink {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly maxAttempts: number;
 
+  private readonly signers = new Map<string, CommitSigner>();
+
   constructor(private readonly opts: GitSinkOptions) {
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
   }
 
+  /** One signer per key (the key is parsed and decrypted once). */
+  private signer(key: SigningKey): CommitSigner {
+    const id = `${key.armoredKey}\n${key.passphrase ?? ''}`;
+    let s = this.signers.get(id);
+    if (!s) {
+      if (this.signers.size > 100) this.signers.clear();
+      s = pgpSigner(key);
+      this.signers.set(id, s);
+    }
+    return s;
+  }
+
   /** Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push only when it differs. */
   sync(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
-    return this.run(target, tree, message, signal);
+    return this.run(target, tree, message, { remove: false }, signal);
   }
 
-  /** Remove target.path in one commit (deletionPolicy Delete). No-op when already absent. */
+  /** Remove target.path in one commit (deletionPolicy Delete). No-op when already absent (or the branch is). */
   remove(target: GitTarget, message: string, signal?: AbortSignal): Promise<SyncResult> {
-    return this.run(target, new Map(), message, signal);
+    return this.run(target, new Map(), message, { remove: true }, signal);
   }
 
-  private async run(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
+  /**
+   * Pull-request mode: make `target.branch` (Kure's own branch) hold `opts.baseBranch`'s current
+   * head plus one commit that puts `tree` at `target.path`. The base branch is never written; Kure's
+   * branch is rewritten (a non-fast-forward compare-and-swap from the head it had) only when its
+   * content differs or `opts.rebase` asks for it. No push when the base already holds the tree.
+   */
+  rebuild(target: GitTarget, tree: FileTree, message: CommitMessage, opts: RebuildOptions, signal?: AbortSignal): Promise<RebuildResult> {
+    checkBranch(opts.baseBranch);
+    if (opts.baseBranch === target.branch) throw new GitError('other', `pull-request branch ${target.branch} must differ from the base branch`);
+    return this.run(target, tree, message, { remove: false, rebuild: opts }, signal) as Promise<RebuildResult>;
+  }
+
+  private async run(target: GitTarget, tree: FileTree, message: CommitMessage, mode: Mode, signal?: AbortSignal): Promise<SyncResult> {
     const owned = normaliseOwnedPath(target.path);
-    if (!target.branch || /(^|\/)\.|\.\.|[\s~^:?*[\\]|\/$/.test(target.branch)) {
-      throw new GitError('other', `invalid branch name "${target.branch}"`);
-    }
+    checkBranch(target.branch);
     const creds = credentials(target.url, target.auth);
     const key = `${creds.url}\n${target.branch}`;
     let repo = this.repos.get(key);
@@ -91,7 +147,7 @@ export class GitSink {
     const r = repo;
     // One operation at a time per repository and branch: they share the cached clone.
     const prev = this.queues.get(key) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(() => this.syncLocked(r, creds, target, owned, tree, message, signal));
+    const next = prev.catch(() => undefined).then(() => this.syncLocked(r, creds, target, owned, tree, message, mode, signal));
     this.queues.set(key, next);
     try {
       return await next;
@@ -107,6 +163,7 @@ export class GitSink {
     owned: string,
     desired: FileTree,
     message: CommitMessage,
+    mode: Mode,
     signal?: AbortSignal,
     fresh = false,
   ): Promise<SyncResult> {
@@ -134,27 +191,47 @@ export class GitSink {
         signal?.throwIfAborted();
         // 1. Where is the branch now? Fetch only when it moved to a commit we do not hold.
         const adv = await remote('read refs of', () => discoverRefs(creds.url, 'git-upload-pack', http));
-        const head = adv.refs.get(repo.ref);
-        if (head !== undefined && head !== repo.head) {
-          if (await repo.has(head)) await repo.setHead(head);
-          else {
-            log?.debug({ head }, 'fetching');
-            const fetched = await remote('fetch from', () =>
-              repo.fetch(head, adv.capabilities, http).then(
-                () => true,
-                (err: unknown) => {
-                  if (err instanceof StaleWantError) return false; // the branch moved after discovery
-                  throw err;
-                },
-              ),
-            );
-            if (!fetched) {
-              lastReason = 'the branch moved while fetching';
-              continue;
-            }
+        /** What the branch holds now (the compare-and-swap's old value). */
+        const current = adv.refs.get(repo.ref);
+        /** The commit the new one is built on. */
+        let parent = current;
+        if (mode.rebuild) {
+          parent = adv.refs.get(`refs/heads/${mode.rebuild.baseBranch}`);
+          if (parent === undefined) throw missingBranch(mode.rebuild.baseBranch, creds.url, adv, 'the base branch of the pull request');
+        } else if (current === undefined) {
+          if (mode.remove) return { changed: false, sha: '', changedPaths: [], attempts: attempt, drifted: [] };
+          if ([...adv.refs.keys()].some((r) => r.startsWith('refs/heads/'))) {
+            const def = defaultBranch(adv);
+            if (!target.createBranch || def === undefined) throw missingBranch(target.branch, creds.url, adv, undefined, target.createBranch);
+            parent = adv.refs.get(def);
+            log?.info({ from: def, sha: parent }, 'branch does not exist; creating it from the default branch');
           }
+          // else: an empty repository; the first commit creates the branch.
         }
-        if (head === undefined) repo.head = undefined;
+        const need = parent === undefined ? [] : [parent];
+        if (mode.rebuild && current !== undefined && current !== parent) need.push(current);
+        let moved = false;
+        for (const want of need) {
+          if (await repo.has(want)) continue;
+          log?.debug({ want }, 'fetching');
+          const fetched = await remote('fetch from', () =>
+            repo.fetch(want, adv.capabilities, http).then(
+              () => true,
+              (err: unknown) => {
+                if (err instanceof StaleWantError) return false; // the branch moved after discovery
+                throw err;
+              },
+            ),
+          );
+          if (!fetched) moved = true;
+        }
+        if (moved) {
+          lastReason = 'the branch moved while fetching';
+          continue;
+        }
+        if (parent === undefined) repo.head = undefined;
+        else if (parent !== repo.head) await repo.setHead(parent);
+        const head = parent;
 
         // 2. The owned path at that head; reload our snapshot only if it changed behind our back.
         const { levels, ownedOid } = await repo.route(head, components);
@@ -168,22 +245,54 @@ export class GitSink {
 
         // 3. The new tree, in memory, writing only what changed.
         const plan = base.plan(desired);
+        const rebuilt = (r: SyncResult, inBase: boolean, branchSha: string): SyncResult =>
+          mode.rebuild ? ({ ...r, baseSha: head ?? '', inBase, branchSha } as RebuildResult) : r;
         if (plan.changedPaths.length === 0) {
+          if (mode.rebuild) {
+            log?.debug({ base: head }, 'the base branch holds the desired tree');
+            return rebuilt({ changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [] }, true, current ?? '');
+          }
+          if (current === undefined && head !== undefined) {
+            // createBranch with nothing to change: the branch starts at the default branch's head.
+            const outcome = await remote('create branch in', async () =>
+              receivePack(creds.url, { ref: repo.ref, oldOid: ZERO_OID, newOid: head }, new PackWriter().finish().pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
+            );
+            if (!outcome.ok) {
+              const reason = outcome.reason ?? outcome.unpack;
+              if (isStaleRefReason(reason)) {
+                lastReason = reason;
+                continue;
+              }
+              throw new GitError('other', creds.scrub(`creating branch ${target.branch} in ${creds.url} was refused: ${reason}`));
+            }
+            log?.info({ sha: head }, 'created branch');
+            return { changed: false, sha: head, changedPaths: [], attempts: attempt, drifted: [] };
+          }
           log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
           return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [] };
         }
         const drifted = lastPushed ? driftedPaths(plan.changedPaths, lastPushed, desired) : [];
         const batch = repo.newObjects();
         const { tree: next } = await base.apply(plan, batch);
+        const rebase = mode.rebuild?.rebase ?? 'always';
+        if (mode.rebuild && current !== undefined && rebase !== 'force') {
+          // Kure's branch may already carry exactly this content (on this base, or on an older one).
+          const theirs = await repo.route(current, components);
+          if (theirs.ownedOid === next.oid && (rebase === 'content' || (await repo.parents(current)).includes(head!))) {
+            log?.debug({ branch: current }, "Kure's branch already holds the desired tree");
+            return rebuilt({ changed: false, sha: current, changedPaths: plan.changedPaths, attempts: attempt, drifted: [] }, false, current);
+          }
+        }
         const route = await repo.writeRoute(levels, components, next.oid, batch);
         const text = typeof message === 'function' ? message(plan.changedPaths, drifted) : message;
         const time = new Date();
-        const commit = batch.writeCommit({ tree: route.root, parent: head, message: text, author: target.author, time });
+        const commitOpts = { tree: route.root, parent: head, message: text, author: target.author, time };
+        const commit = target.signingKey ? await batch.writeSignedCommit(commitOpts, this.signer(target.signingKey)) : batch.writeCommit(commitOpts);
 
         // 4. Push exactly the new objects (one pack), as a compare-and-swap from `head`.
         const { pack } = batch.finish();
         const outcome = await remote('push to', async () =>
-          receivePack(creds.url, { ref: repo.ref, oldOid: head ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
+          receivePack(creds.url, { ref: repo.ref, oldOid: current ?? ZERO_OID, newOid: commit }, pack, { ...http, sideband: await pushSideband(adv.capabilities, creds.url, http) }),
         );
         if (outcome.ok) {
           // The push is the commit point: a local failure after it (the cache deleted or full) must
@@ -201,11 +310,16 @@ export class GitSink {
             { sha: commit, files: plan.changedPaths.length, drifted: drifted.length, attempt, ms: Math.round(performance.now() - started) },
             'pushed commit',
           );
-          return { changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt, drifted };
+          return rebuilt({ changed: true, sha: commit, time: time.toISOString(), message: text, changedPaths: plan.changedPaths, attempts: attempt, drifted }, false, commit);
         }
         const reason = outcome.reason ?? outcome.unpack;
         if (!isStaleRefReason(reason)) {
           const said = outcome.messages ? `: the server said: ${serverText(outcome.messages)}` : '';
+          const text = `${reason}\n${outcome.messages ?? ''}`;
+          if (/protected branch|protected ref|branch is protected|GH006|pre-receive hook declined.*protected/i.test(text)) {
+            const hint = mode.rebuild ? '' : '; Kure cannot push to it directly: use spec.repository.writeMode: pullRequest (docs/protected-branches.md)';
+            throw new GitError('protected', creds.scrub(`push to ${where} was refused: the branch is protected${hint}: ${reason}${said}`));
+          }
           throw new GitError('other', creds.scrub(`push to ${where} was refused: ${reason}${said}`));
         }
         lastReason = reason;
@@ -221,7 +335,7 @@ export class GitSink {
       await repo.reset().catch(() => undefined);
       if (!fresh) {
         log?.warn({ err: e.message }, 'git sink failed locally; dropped the cached clone, retrying from a fresh one');
-        return this.syncLocked(repo, creds, target, owned, desired, message, signal, true);
+        return this.syncLocked(repo, creds, target, owned, desired, message, mode, signal, true);
       }
       log?.error({ err: e.message }, 'git sink failed again from a fresh clone; dropped the cached clone');
       throw e;
@@ -233,6 +347,46 @@ export class GitSink {
       ),
     );
   }
+}
+
+interface Mode {
+  remove: boolean;
+  rebuild?: RebuildOptions;
+}
+
+function checkBranch(branch: string): void {
+  if (!branch || /(^|\/)\.|\.\.|[\s~^:?*[\\]|\/$/.test(branch)) {
+    throw new GitError('other', `invalid branch name "${branch}"`);
+  }
+}
+
+/** The remote's default branch (`refs/heads/...`): HEAD's symref, else the branch HEAD points at. */
+export function defaultBranch(adv: { refs: Map<string, string>; capabilities: Set<string> }): string | undefined {
+  for (const c of adv.capabilities) {
+    const m = /^symref=HEAD:(refs\/heads\/.+)$/.exec(c);
+    if (m && adv.refs.has(m[1]!)) return m[1];
+  }
+  const head = adv.refs.get('HEAD');
+  if (head === undefined) return undefined;
+  const same = [...adv.refs].filter(([r, oid]) => r.startsWith('refs/heads/') && oid === head).map(([r]) => r);
+  return same.find((r) => r === 'refs/heads/main') ?? same.find((r) => r === 'refs/heads/master') ?? same.sort()[0];
+}
+
+function missingBranch(
+  branch: string,
+  url: string,
+  adv: { refs: Map<string, string>; capabilities: Set<string> },
+  what?: string,
+  createBranch?: boolean,
+): GitError {
+  const heads = [...adv.refs.keys()].filter((r) => r.startsWith('refs/heads/')).map((r) => r.slice('refs/heads/'.length));
+  const shown = heads.slice(0, 5).join(', ') + (heads.length > 5 ? `, … (${heads.length} branches)` : '');
+  const def = defaultBranch(adv)?.slice('refs/heads/'.length);
+  let hint: string;
+  if (what) hint = '';
+  else if (createBranch && def === undefined) hint = '; spec.repository.createBranch is set, but the default branch (HEAD) cannot be determined';
+  else hint = `; create it, or set spec.repository.createBranch: true to have Kure create it from the default branch${def ? ` (${def})` : ''}`;
+  return new GitError('branch-not-found', `branch ${branch}${what ? ` (${what})` : ''} does not exist in ${url} (it has: ${shown})${hint}`);
 }
 
 /**
@@ -255,7 +409,7 @@ function serverText(text: string): string {
     .split(/\r?\n|\r/)
     // eslint-disable-next-line no-control-regex -- removing control characters is the point
     .map((l) => l.replace(/^remote:\s?/, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/[\x00-\x1f\x7f]/g, '').trim())
-    .filter(Boolean);
+    .filter((l) => l && !/^(error|warning|hint):?$/i.test(l));
   const joined = lines.join(' / ');
   return joined.length > 500 ? `${joined.slice(0, 500)}…` : joined;
 }

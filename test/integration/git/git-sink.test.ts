@@ -282,9 +282,10 @@ describe('GitSink', () => {
     expect(commits(gitdir)).toBe(1);
     expect(git(gitdir, 'rev-list', '--parents', '-n1', 'main').trim()).toBe(res.sha);
     expect(filesUnder(gitdir, '.')).toEqual(Object.keys(base).map((p) => `clusters/production/${p}`).sort());
-    // And another branch of the same repository is independent.
-    const dev = await sink.sync(target(name, { branch: 'dev' }), tree({ 'a.yaml': 'a\n' }), 'dev');
+    // Another branch of the same repository starts from the default branch (createBranch), never as an orphan.
+    const dev = await sink.sync(target(name, { branch: 'dev', createBranch: true }), tree({ 'a.yaml': 'a\n' }), 'dev');
     expect(dev.changed).toBe(true);
+    expect(git(gitdir, 'rev-parse', 'dev~1').trim()).toBe(res.sha);
     expect(lines(git(gitdir, 'ls-tree', '-r', '--name-only', 'dev'))).toEqual(['clusters/production/a.yaml']);
     expect(commits(gitdir)).toBe(1);
   });
