@@ -72,7 +72,8 @@ export const Condition = obj(
         'DependencyCycle, NotAllowed or Duplicate (a problem of this object, listed in message), ClusterNotReady (this object is fine, ' +
         'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), ' +
         'SecretNotLabelled (cluster: its secretRef Secret lacks the label kure.dev/credentials=true), Suspended, ' +
-        'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster). Reconciling=True: ProgressingWithRetry.',
+        'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster). writeMode pullRequest: Merged (Ready=True), ' +
+        'PullRequestOpen, Conflict, PullRequestClosed, ForgeError. Reconciling=True: ProgressingWithRetry.',
     }),
     message: Type.String({ description: 'Human-readable detail; for problems, `field: message` entries separated by "; ".' }),
     observedGeneration: opt(Type.Integer({ description: 'The metadata.generation this condition was computed for.' })),
@@ -372,6 +373,18 @@ export const ClusterStatus = obj(
           message: Type.String({ description: 'First line of the commit message.' }),
         },
         { description: 'The last commit Kure pushed for this cluster.' },
+      ),
+    ),
+    pullRequest: opt(
+      obj(
+        {
+          number: opt(Type.Integer({ description: 'The pull request number on the forge.' })),
+          url: opt(Type.String({ description: 'Its web address.' })),
+          state: opt(Type.String({ description: "The forge's state: open, merged or closed." })),
+          phase: Type.String({ description: 'Merged, PullRequestOpen, Conflict or Closed (docs/protected-branches.md).' }),
+          branch: Type.String({ description: "Kure's own branch the pull request merges from." }),
+        },
+        { description: 'writeMode pullRequest: the pull request that carries the cluster tree to the base branch.' },
       ),
     ),
   },

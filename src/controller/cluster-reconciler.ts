@@ -7,8 +7,11 @@ import type { KureCluster, KureResource } from '../api/schema.js';
 import { clusterKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
 import { cmp, formatProblem, formatRef, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
-import type { ObjectRef, Problem } from '../model/types.js';
+import type { FileTree, ObjectRef, Problem } from '../model/types.js';
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
+import type { CommitMessage, GitSink } from '../git/sink.js';
+import type { SigningKey } from '../git/sign.js';
+import { ForgeError, syncClusterPullRequest, writeModeOf } from '../forge/index.js';
 import { VERSION } from '../version.js';
 import { gitErrorKind, type AssembledClusterLike, type GitAuth, type GitTarget, type Pipeline, type ResourceCache, type Sink, type SyncResult } from './contracts.js';
 import type { EventRecorder, EventType } from './events.js';
@@ -162,6 +165,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       return notReady(target.reason, target.problem, `KureCluster ${key} cannot push: ${target.problem}`, 'terminal');
     }
 
+    if (writeModeOf(cluster.spec.repository) === 'pullRequest') return this.throughPullRequest(key, cluster, target, tree, this.commitMessage(key, ac, () => this.d.pipeline.owners?.(ac.model, tree) ?? new Map()), signal);
+
     const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path || '.'}`;
     // File owners, for the commit message: found only when there is something to commit.
     let owners: ReadonlyMap<string, ObjectRef> | undefined;
@@ -180,7 +185,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const message = `push to ${where} failed (${kind}): ${scrubString((err as Error).message ?? String(err))}`;
       // Refused credentials are not retried: a dozen failed logins lock accounts on real forges.
       // The Secret informer brings the cluster back when its Secret changes.
-      const how = kind === 'auth' ? 'terminal' : 'transient';
+      // Neither is a protected branch (writeMode pullRequest is the way) nor a branch that does not exist (createBranch).
+      const how = kind === 'auth' || kind === 'protected' || kind === 'branch-not-found' ? 'terminal' : 'transient';
       return notReady(Reason.GitError, message, `KureCluster ${key} could not push to Git (GitError); see its status`, how);
     }
 
@@ -198,6 +204,47 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       await this.d.notifier?.notify(key, pokesAfterPush(ac.model, sync.changedPaths, this.now()));
     }
     return verdict;
+  }
+
+  /**
+   * writeMode pullRequest (src/forge): Kure's own branch rebuilt from the base, one pull request
+   * opened or updated, merged when asked and allowed. Ready only once the base holds the tree.
+   */
+  private async throughPullRequest(key: ClusterKey, cluster: KureCluster, target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<Verdict> {
+    const member = (ready: ReadyInput): ReadyInput => (ready.status === 'True' ? { ...ready, message: `Rendered as part of KureCluster ${key}` } : { ...ready, reason: Reason.ClusterNotReady, message: `KureCluster ${key}: ${ready.reason}: ${ready.message}` });
+    const verdict = (ready: ReadyInput, end: Result | Error, extra?: StatusExtra, event?: Verdict['event']): Verdict => ({ cluster: ready, member: member(ready), end, ...(extra ? { extra } : {}), ...(event ? { event } : {}) });
+    if (!this.d.sink.rebuild) return verdict({ status: 'False', reason: Reason.InvalidSpec, message: 'writeMode pullRequest needs the Git sink of src/git', stalled: true }, new TerminalError('no rebuild', Reason.InvalidSpec));
+    const creds = target.auth ?? {};
+    let r;
+    try {
+      r = await syncClusterPullRequest(this.d.sink as Pick<GitSink, 'rebuild'>, splitClusterKey(key), cluster.spec.repository, target, creds, tree, message, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const forge = err instanceof ForgeError;
+      const kind = forge ? err.kind : (gitErrorKind(err) ?? 'other');
+      const reason = forge ? Reason.ForgeError : Reason.GitError;
+      const text = `pull request for ${displayUrl(target.url)} failed (${kind}): ${scrubString((err as Error).message)}`;
+      if (kind === 'rate-limit') {
+        const after = ((err as ForgeError).retryAfterSeconds ?? 60) * 1000;
+        return verdict({ status: 'False', reason, message: `${text}; retrying in ${Math.round(after / 1000)} s`, retrying: true }, { requeueAfterMs: after });
+      }
+      const how = kind === 'auth' || kind === 'invalid' ? 'terminal' : 'transient';
+      return verdict({ status: 'False', reason, message: text, stalled: how === 'terminal', retrying: how === 'transient' }, failed(reason, text, how), undefined, { type: 'Warning', reason, message: text });
+    }
+    const pullRequest = { ...(r.pullRequest ?? {}), phase: r.phase, branch: r.branch };
+    if (r.sync.changed) this.d.metrics?.gitCommits.inc();
+    switch (r.phase) {
+      case 'Merged': {
+        const extra: StatusExtra = { pullRequest, ...(r.sync.changed || r.pullRequest ? { lastCommit: { sha: r.baseSha, time: this.now().toISOString(), message: firstLine(r.message) } } : {}) };
+        return verdict({ status: 'True', reason: Reason.Merged, message: `${r.message} (${target.branch} at ${r.baseSha.slice(0, 12)})` }, {}, extra);
+      }
+      case 'Closed':
+        // Not re-opened in a loop: the next change of the desired tree opens a new one.
+        return verdict({ status: 'False', reason: Reason.PullRequestClosed, message: r.message, stalled: true }, {}, { pullRequest }, { type: 'Warning', reason: Reason.PullRequestClosed, message: r.message });
+      default:
+        // Open or conflicting: look again soon (checks, reviews, a person's merge).
+        return verdict({ status: 'False', reason: r.phase, message: r.message, retrying: true }, { requeueAfterMs: 30_000 }, { pullRequest }, r.sync.changed ? { type: 'Normal', reason: r.phase, message: r.message, action: 'PullRequest' } : undefined);
+    }
   }
 
   private malformed(cluster: KureCluster, byRef: Map<string, Problem[]>): Verdict {
@@ -325,11 +372,13 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   private async target(cluster: KureCluster): Promise<GitTarget | { problem: string; reason: string }> {
     const repo = repositoryOf(cluster);
     if (!repo.url) return { problem: 'spec.repository.url is not set', reason: Reason.InvalidSpec };
-    const target: GitTarget = { url: repo.url, branch: repo.branch, path: repo.path ?? '', author: repo.author };
+    const spec = cluster.spec.repository;
+    const target: GitTarget = { url: repo.url, branch: repo.branch, path: repo.path ?? '', author: repo.author, ...(spec?.createBranch ? { createBranch: true } : {}) };
     if (repo.secretRef) {
-      const auth = await this.credentials(cluster.metadata.namespace ?? '', repo.secretRef);
-      if ('problem' in auth) return auth;
-      target.auth = auth;
+      const creds = await this.credentials(cluster.metadata.namespace ?? '', repo.secretRef, spec?.signCommits === true);
+      if ('problem' in creds) return creds;
+      target.auth = creds.auth;
+      if (creds.signingKey) target.signingKey = creds.signingKey;
     }
     return target;
   }
@@ -340,7 +389,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
    * metadata-only GET tells which, without its data ever reaching Kure. An unlabelled Secret is never
    * used, even when Kure's RBAC would let it read it.
    */
-  private async credentials(namespace: string, name: string): Promise<GitAuth | { problem: string; reason: string }> {
+  private async credentials(namespace: string, name: string, signing: boolean): Promise<{ auth: GitAuth; signingKey?: SigningKey } | { problem: string; reason: string }> {
     const where = `Secret ${namespace}/${name} (spec.repository.secretRef)`;
     const allowed = this.d.credentialsNamespaces;
     if (allowed && !allowed.includes(namespace)) {
@@ -372,9 +421,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     }
     const data = decodeSecret(secret);
     if (!data) return notFound;
-    if (data.token) return { token: data.token };
-    if (data.username !== undefined && data.password !== undefined) return { username: data.username, password: data.password };
-    return { problem: `${where} must have the keys username and password, or token`, reason: Reason.NotFound };
+    const auth: GitAuth | undefined = data.token ? { token: data.token } : data.username !== undefined && data.password !== undefined ? { username: data.username, password: data.password } : undefined;
+    if (!auth) return { problem: `${where} must have the keys username and password, or token`, reason: Reason.NotFound };
+    if (!signing) return { auth };
+    if (!data.signingKey) return { problem: `${where} must have the key signingKey (an armored OpenPGP private key): spec.repository.signCommits is true`, reason: Reason.NotFound };
+    return { auth, signingKey: { armoredKey: data.signingKey, ...(data.signingKeyPassphrase ? { passphrase: data.signingKeyPassphrase } : {}) } };
   }
 }
 

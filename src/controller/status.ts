@@ -30,6 +30,16 @@ export const Reason = {
   Progressing: 'Progressing',
   /** Reconciling=True: the last attempt failed transiently and is retried with backoff. */
   ProgressingWithRetry: 'ProgressingWithRetry',
+  /** writeMode pullRequest: the base branch holds the tree (the pull request merged, or nothing to change). */
+  Merged: 'Merged',
+  /** writeMode pullRequest: a pull request waits for review, checks or a merge. */
+  PullRequestOpen: 'PullRequestOpen',
+  /** writeMode pullRequest: the forge refused the merge (conflict); rebuilt on the next sync. */
+  Conflict: 'Conflict',
+  /** writeMode pullRequest: Kure's pull request was closed without merge; not re-opened until the tree changes. */
+  PullRequestClosed: 'PullRequestClosed',
+  /** writeMode pullRequest: the forge's API failed (its message follows). */
+  ForgeError: 'ForgeError',
   /** Some bundles are held back at their last good state in Git (their own objects say why). */
   Degraded: 'Degraded',
   /** The cluster is being deleted (deletionPolicy is being applied). */
@@ -92,15 +102,10 @@ export function isReady(conditions: readonly Condition[] | undefined): boolean {
 type AnyStatus = CommonStatus & Partial<Pick<ClusterStatus, 'lastCommit'>>;
 
 function normalize(status: AnyStatus | undefined): unknown {
-  const s = status ?? {};
-  const conditions = [...(s.conditions ?? [])]
-    .map(({ lastTransitionTime: _ignored, ...rest }) => rest)
-    .sort((a, b) => a.type.localeCompare(b.type));
+  const { conditions, ...rest } = status ?? {};
   return {
-    observedGeneration: s.observedGeneration ?? null,
-    conditions,
-    lastCommit: s.lastCommit ?? null,
-    lastHandledReconcileAt: (s as { lastHandledReconcileAt?: string }).lastHandledReconcileAt ?? null,
+    ...rest,
+    conditions: [...(conditions ?? [])].map(({ lastTransitionTime: _ignored, ...c }) => c).sort((a, b) => a.type.localeCompare(b.type)),
   };
 }
 
@@ -137,7 +142,7 @@ export function nextStatus<S extends AnyStatus>(
   generation: number | undefined,
   ready: ReadyInput,
   now: Date,
-  extra: Partial<Pick<ClusterStatus, 'lastCommit'>> & { lastHandledReconcileAt?: string } = {},
+  extra: Partial<Pick<ClusterStatus, 'lastCommit' | 'pullRequest'>> & { lastHandledReconcileAt?: string } = {},
 ): S {
   const { stalled, retrying, ...readyCondition } = ready;
   let conditions = setCondition(current?.conditions, { type: READY, ...readyCondition, observedGeneration: generation }, now);

@@ -188,3 +188,22 @@ ENABLED = false
     },
   };
 }
+
+/**
+ * A repository of the admin ("a person") with the bot as a writer and `main` protected: only the
+ * admin may push, and the commit status `ci/test` is required before a merge.
+ */
+export async function protectedFleet(gitea: Gitea, bot: GiteaUser, name: string): Promise<void> {
+  await gitea.createRepo(gitea.admin, name);
+  const owner = gitea.admin.username;
+  await gitea.api('PUT', `/repos/${owner}/${name}/collaborators/${bot.username}`, { permission: 'write' });
+  await gitea.api('POST', `/repos/${owner}/${name}/branch_protections`, {
+    rule_name: 'main',
+    enable_push: true,
+    enable_push_whitelist: true,
+    push_whitelist_usernames: [owner],
+    enable_status_check: true,
+    status_check_contexts: ['ci/test'],
+    required_approvals: 0,
+  });
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { GitError, GitSink, type GitTarget } from '../../../src/git/index.js';
 import { ForgeError, GiteaForge, pullRequestBranch, syncClusterPullRequest, syncPullRequest, type PullRequestSpec } from '../../../src/forge/index.js';
 import { gitCliAsync } from '../../support/git-server.js';
-import { giteaAvailable, startGitea, type Gitea, type GiteaUser } from '../../support/gitea.js';
+import { giteaAvailable, protectedFleet, startGitea, type Gitea, type GiteaUser } from '../../support/gitea.js';
 
 const required = process.env.KURE_TEST_REQUIRE_GITEA === '1' || process.env.CI === 'true';
 const available = giteaAvailable();
@@ -32,21 +32,9 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A repository of the admin ("a person"), the bot a writer, main protected: only the admin may push; status ci/test required. */
 async function fleet(): Promise<string> {
   const name = `fleet-${++n}`;
-  await gitea.createRepo(gitea.admin, name);
-  const owner = gitea.admin.username;
-  await gitea.api('PUT', `/repos/${owner}/${name}/collaborators/${bot.username}`, { permission: 'write' });
-  await gitea.api('POST', `/repos/${owner}/${name}/branch_protections`, {
-    rule_name: 'main',
-    enable_push: true,
-    enable_push_whitelist: true,
-    push_whitelist_usernames: [owner],
-    enable_status_check: true,
-    status_check_contexts: ['ci/test'],
-    required_approvals: 0,
-  });
+  await protectedFleet(gitea, bot, name);
   return name;
 }
 
