@@ -19,7 +19,7 @@ export interface KureEvent {
 
 /**
  * Whether an update deserves a reconcile: its spec (generation) or deletion changed, a cluster's
- * finalizer went away, or someone asked (reconcile.fluxcd.io/requestedAt). Status-only writes,
+ * finalizer or labels changed, or someone asked (reconcile.fluxcd.io/requestedAt). Status-only writes,
  * Kure's own included, do not.
  */
 export function isRelevant({ type, obj, old }: KureEvent): boolean {
@@ -29,6 +29,8 @@ export function isRelevant({ type, obj, old }: KureEvent): boolean {
     obj.metadata.generation !== old.metadata.generation ||
     obj.metadata.deletionTimestamp !== old.metadata.deletionTimestamp ||
     obj.metadata.annotations?.[REQUESTED_AT] !== old.metadata.annotations?.[REQUESTED_AT] ||
+    // A cluster's labels choose its shard (--shard-selector): relabelled, another instance may own it now.
+    (obj.kind === 'KureCluster' && JSON.stringify(obj.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {})) ||
     (obj.kind === 'KureCluster' && !(obj.metadata.finalizers ?? []).length && (old.metadata.finalizers ?? []).length > 0)
   );
 }

@@ -240,6 +240,14 @@ maybe('deploy/kure (helm)', () => {
     expect(pod.volumes.map((v: { emptyDir?: unknown }) => Object.keys(v).includes('emptyDir'))).toEqual([true, true]);
   });
 
+  it('installs a shard: --shard-selector and --log-format from the values, no selector by default', async () => {
+    const args = async (values: Record<string, unknown>) => one(await helmTemplate({ values: { controller: values } }), 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(await args({ shardSelector: 'kure.dev/shard in (a,b)', logFormat: 'text' })).toEqual(expect.arrayContaining(['--shard-selector=kure.dev/shard in (a,b)', '--log-format=text']));
+    const plain = await args({});
+    expect(plain).toContain('--log-format=json');
+    expect(plain.join(' ')).not.toContain('--shard-selector');
+  });
+
   it('grants patch on the engines\' GitRepository / Application only with controller.notifyEngine (default on)', async () => {
     const notifyRules = (objs: KubeObject[]) =>
       (one(objs, 'ClusterRole').rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) =>
