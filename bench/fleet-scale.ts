@@ -88,7 +88,7 @@ async function allReady(n: number): Promise<boolean> {
 }
 
 function startController(main: string, kubeconfig: string, cacheDir: string): ChildProcess {
-  const child = spawn(process.execPath, ['--max-old-space-size=4096', main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', '0', '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'], {
+  const child = spawn(process.execPath, [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', '0', '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'], {
     stdio: ['ignore', process.env.KURE_BENCH_FLEET_LOG ? 'inherit' : 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`controller: ${d.toString()}`));

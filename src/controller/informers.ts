@@ -8,7 +8,7 @@
 //   timeout (a dropped TCP stream nobody noticed), and every reconnect is logged and counted;
 // - a re-list only reports objects whose resourceVersion changed (no spurious updates).
 import type { Logger } from './logger.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 import { statusCode } from './kube.js';
 
 /** The little of an object a cache needs. */

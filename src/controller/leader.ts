@@ -6,7 +6,7 @@
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { statusCode, type LeaseClient } from './kube.js';
 import type { Logger } from './logger.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../sleep.js';
 
 export interface LeaderElectorOptions {
   client: LeaseClient;

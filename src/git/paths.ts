@@ -1,5 +1,6 @@
 // Paths the sink accepts: the owned directory (`GitTarget.path`) and the keys of a FileTree.
 // Both are POSIX, relative, and may not leave their root or touch `.git`.
+import { normalizeRepoPath } from '../model/repo-path.js';
 import { GitError } from './errors.js';
 
 function problem(what: string, p: string): string | undefined {
@@ -16,12 +17,11 @@ function problem(what: string, p: string): string | undefined {
   return undefined;
 }
 
-/** Normalise `GitTarget.path` (drop a leading `./` and trailing `/`) and reject anything unsafe. */
+/** `GitTarget.path` normalised as the model normalises repository.path; anything unsafe is refused. */
 export function normaliseOwnedPath(raw: string): string {
-  const p = raw.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  const why = p === '' || p === '.' ? `repository path "${raw}" is the repository root; Kure must own a subdirectory` : problem('repository path', p);
-  if (why) throw new GitError('other', why);
-  return p;
+  const p = normalizeRepoPath(raw);
+  if ('error' in p) throw new GitError('other', `repository path "${raw}" ${p.error}`);
+  return p.path;
 }
 
 /** Reject a FileTree key that is not a clean relative path. */

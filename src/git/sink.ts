@@ -16,6 +16,7 @@ import { discoverRefs, isStaleRefReason, receivePack, StaleWantError, ZERO_OID }
 import { PackWriter } from './pack.js';
 import { pgpSigner, type CommitSigner, type SigningKey } from './sign.js';
 import { OwnedTree } from './tree.js';
+import { sleep } from '../sleep.js';
 
 export interface GitTarget {
   /** `https://` (or `http://` for local use); userinfo in it is used as credentials and never logged. */
@@ -325,6 +326,7 @@ export class GitSink {
         lastReason = reason;
         log?.warn({ attempt, reason }, 'push rejected because the branch moved; fetching and retrying');
         await sleep(Math.min(1000, 25 * 2 ** attempt * (0.5 + Math.random())), signal);
+        signal?.throwIfAborted();
       }
     } catch (err) {
       if (err instanceof GitError) throw err;
@@ -425,16 +427,3 @@ function driftedPaths(changedPaths: readonly string[], lastPushed: OwnedTree, de
   return changedPaths.filter((p) => !ours.has(p));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}

@@ -6,22 +6,23 @@ import { normaliseOwnedPath } from '../../../src/git/paths.js';
 import { isStaleRefReason, parsePktLines, pktLine } from '../../../src/git/smart-http.js';
 
 describe('normaliseOwnedPath', () => {
-  it('normalises', () => {
+  it('normalises as the model normalises repository.path (one normaliser)', () => {
     expect(normaliseOwnedPath('clusters/prod')).toBe('clusters/prod');
     expect(normaliseOwnedPath('./clusters/prod/')).toBe('clusters/prod');
+    expect(normaliseOwnedPath('a//b')).toBe('a/b');
+    expect(normaliseOwnedPath('a/./b')).toBe('a/b');
   });
   it.each([
-    ['', /repository root/],
-    ['./', /repository root/],
-    ['.', /repository root/],
-    ['..', /escapes/],
-    ['a/../../b', /escapes/],
-    ['/etc', /absolute/],
-    ['a//b', /empty segment/],
-    ['a/./b', /"\." segment/],
+    ['', /below the repository root/],
+    ['./', /below the repository root/],
+    ['.', /below the repository root/],
+    ['..', /inside the repository/],
+    ['a/../../b', /inside the repository/],
+    ['/etc', /relative/],
     ['.git', /\.git/],
     ['a/.GIT/b', /\.git/],
-    ['a\\b', /backslash/],
+    ['a\\b', /separator/],
+    ['a\0b', /NUL/],
   ])('rejects %j', (p, re) => {
     expect(() => normaliseOwnedPath(p)).toThrow(re);
     try {

@@ -1,8 +1,0 @@
-/** Waits `ms`, or less when `signal` aborts (resolves either way; never keeps the process alive). */
-export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    t.unref?.();
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
