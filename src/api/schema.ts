@@ -93,6 +93,13 @@ const CommonStatus = {
       description: 'The value of the reconcile.fluxcd.io/requestedAt annotation the controller last handled (kure reconcile cluster sets it).',
     }),
   ),
+  commit: opt(
+    Type.String({
+      description:
+        "Members: the commit that carries this object's current generation (the first one holding it); with Ready observedGeneration, " +
+        'kubectl wait on the object you changed means it is in Git.',
+    }),
+  ),
 };
 
 export const ObjectMeta = obj({

@@ -52,6 +52,8 @@ interface Verdict {
   /** Members reached no valid cluster (the cluster itself is malformed): their own problems or NoCluster. */
   membersDetached?: boolean;
   extra?: StatusExtra;
+  /** After a sync: the head that holds every member's current generation, and the members this commit changed. */
+  carries?: { sha: string; changed: ReadonlySet<string> };
   event?: { type: EventType; reason: string; message: string; action?: string };
   /** How the reconcile ends: a Result, or the error to throw (transient or terminal). */
   end: Result | Error;
@@ -172,10 +174,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     let owners: ReadonlyMap<string, ObjectRef> | undefined;
     const ownersOf = () => (owners ??= this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>());
     let sync: SyncResult;
+    const credited = new Set<string>();
     const t1 = performance.now();
     try {
       // The sink runs one operation at a time per repository and branch (the one lock there is).
-      sync = await this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf), signal);
+      sync = await this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf, credited), signal);
       if (owners) this.lastOwners.set(key, owners);
       timings.gitMs = Math.round(performance.now() - t1);
     } catch (err) {
@@ -193,6 +196,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const verdict: Verdict = {
       cluster: { status: 'True', reason: Reason.Rendered, message: `Rendered ${tree.size} file(s) into ${where}` },
       member: { status: 'True', reason: Reason.Rendered, message: `Rendered as part of KureCluster ${key}` },
+      carries: { sha: sync.sha, changed: credited },
       end: {},
     };
     if (sync.changed) {
@@ -264,8 +268,14 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const k = refKey(refOf(obj));
       if (k === clusterRef) continue;
       const own = byRef.get(k);
-      // Own problems win (e.g. a NotAllowed application of a rendered cluster).
-      this.statuses.enqueue(obj, own?.length ? problemsReady(own) : v.member);
+      if (own?.length) {
+        // Own problems win (e.g. a NotAllowed application of a rendered cluster), and are told as
+        // an Event on the object itself when they first show.
+        const ready = problemsReady(own);
+        this.statuses.enqueue(obj, ready, undefined, () => void this.d.events.record(asTarget(obj), 'Warning', ready.reason, ready.message));
+        continue;
+      }
+      this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
     }
     if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);
     this.d.metrics?.clusterReady.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, v.cluster.status === 'True' ? 1 : 0);
@@ -344,7 +354,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
    * process committed for the cluster (the cluster itself when not known, e.g. after a restart).
    * `owners` is called only when there is something to commit.
    */
-  private commitMessage(key: ClusterKey, ac: AssembledClusterLike, owners: () => ReadonlyMap<string, ObjectRef>): (changedPaths: string[], drifted: string[]) => string {
+  private commitMessage(key: ClusterKey, ac: AssembledClusterLike, owners: () => ReadonlyMap<string, ObjectRef>, credited?: Set<string>): (changedPaths: string[], drifted: string[]) => string {
     const previous = this.lastOwners.get(key);
     return (changedPaths, drifted) => {
       const now = owners();
@@ -358,6 +368,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       }
       // Only index files changed (an owner's file was removed and its owner is unknown): the cluster.
       if (refs.size === 0 && drifted.length < changedPaths.length) credit(ac.model.ref);
+      for (const k of refs.keys()) credited?.add(k);
       const changed: ChangedObject[] = [...refs.values()]
         .sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || cmp(formatRef(a), formatRef(b)))
         .map((ref) => {
@@ -427,6 +438,17 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     if (!data.signingKey) return { problem: `${where} must have the key signingKey (an armored OpenPGP private key): spec.repository.signCommits is true`, reason: Reason.NotFound };
     return { auth, signingKey: { armoredKey: data.signingKey, ...(data.signingKeyPassphrase ? { passphrase: data.signingKeyPassphrase } : {}) } };
   }
+}
+
+/**
+ * Whether `obj`'s status.commit must move to the head just synced: this commit changed its files,
+ * or its current generation was not in Git at the last status (status.commit then names the first
+ * commit that holds it; later commits of other members leave it alone).
+ */
+function carriesNews(obj: KureResource, key: string, changed: ReadonlySet<string>): boolean {
+  const status = obj.status as { commit?: string; conditions?: { type: string; observedGeneration?: number }[] } | undefined;
+  const seen = status?.conditions?.find((c) => c.type === 'Ready')?.observedGeneration;
+  return changed.has(key) || !status?.commit || seen !== obj.metadata.generation;
 }
 
 function firstLine(s: string): string {

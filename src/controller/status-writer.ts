@@ -18,7 +18,7 @@ export class StatusWriter {
   private readonly written = new Map<string, { before: string | undefined; status: Record<string, unknown> }>();
 
   /** Statuses waiting to be written, newest per object (Map order: first enqueued first). */
-  private readonly pending = new Map<string, { obj: KureResource; ready: ReadyInput; extra?: StatusExtra }>();
+  private readonly pending = new Map<string, { obj: KureResource; ready: ReadyInput; extra?: StatusExtra; changed?: () => void }>();
   private running = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -29,11 +29,14 @@ export class StatusWriter {
     private readonly onError: (err: unknown, obj: KureResource) => void = () => undefined,
   ) {}
 
-  /** Writes in the background; a newer status for the same object replaces one not yet written. */
-  enqueue(obj: KureResource, ready: ReadyInput, extra?: StatusExtra): void {
+  /**
+   * Writes in the background; a newer status for the same object replaces one not yet written.
+   * `changed` runs when the status really changed and was written (the Event of a new problem).
+   */
+  enqueue(obj: KureResource, ready: ReadyInput, extra?: StatusExtra, changed?: () => void): void {
     const k = refKey(refOf(obj));
     this.pending.delete(k); // re-insert at the end: the newest goes last
-    this.pending.set(k, { obj, ready, extra });
+    this.pending.set(k, { obj, ready, extra, changed });
     while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
   }
 
@@ -55,7 +58,7 @@ export class StatusWriter {
         const [k, item] = next.value;
         this.pending.delete(k);
         try {
-          await this.write(item.obj, item.ready, item.extra);
+          if (await this.write(item.obj, item.ready, item.extra)) item.changed?.();
         } catch (err) {
           // The object may be gone or the API server away: the next reconcile writes it again.
           this.onError(err, item.obj);
@@ -67,16 +70,18 @@ export class StatusWriter {
     }
   }
 
-  async write(obj: KureResource, ready: ReadyInput, extra: StatusExtra = {}): Promise<void> {
+  /** Writes the status when it changed; true when it did. */
+  async write(obj: KureResource, ready: ReadyInput, extra: StatusExtra = {}): Promise<boolean> {
     const k = refKey(refOf(obj));
     const rv = obj.metadata.resourceVersion;
     const mine = this.written.get(k);
     const current = (mine && mine.before === rv ? mine.status : obj.status) as Record<string, unknown> | undefined;
     const next = nextStatus(current, obj.metadata.generation, ready, this.now(), extra);
-    if (statusEqual(current, next)) return;
+    if (statusEqual(current, next)) return false;
     await this.kube.patchStatus(obj.kind as KureKind, obj.metadata.namespace ?? '', obj.metadata.name, next);
     this.written.set(k, { before: rv, status: next });
     if (this.written.size > MAX_REMEMBERED) this.written.clear();
+    return true;
   }
 
 }

@@ -142,7 +142,7 @@ export function nextStatus<S extends AnyStatus>(
   generation: number | undefined,
   ready: ReadyInput,
   now: Date,
-  extra: Partial<Pick<ClusterStatus, 'lastCommit' | 'pullRequest'>> & { lastHandledReconcileAt?: string } = {},
+  extra: Partial<Pick<ClusterStatus, 'lastCommit' | 'pullRequest'>> & { lastHandledReconcileAt?: string; commit?: string } = {},
 ): S {
   const { stalled, retrying, ...readyCondition } = ready;
   let conditions = setCondition(current?.conditions, { type: READY, ...readyCondition, observedGeneration: generation }, now);

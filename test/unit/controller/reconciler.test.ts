@@ -126,6 +126,9 @@ describe('Reconciler', () => {
     expect(sink.commits[1]!.message.split('\n')[0]).toBe('kure: update platform/prod: KureApplication platform/a (1 file)');
     expect(trailers(sink.commits[1]!.message)).toContain('Kure-Changed: KureApplication platform/a generation 2');
     expect(kube.statusWrites.slice(writes).map((w) => `${w.kind}/${w.name}`).sort()).toEqual(['KureApplication/a', 'KureCluster/prod']);
+    // Each member names the commit that carries its current generation: a's moved, b's did not.
+    expect(cache.get('KureApplication', NS, 'a')?.status).toMatchObject({ commit: 'sha2' });
+    expect(cache.get('KureApplication', NS, 'b')?.status).toMatchObject({ commit: 'sha1' });
   });
 
   it('after a push (and only then) asks the engine to reconcile now', async () => {
@@ -183,7 +186,7 @@ describe('Reconciler', () => {
   });
 
   it('leaves out a NotAllowed application, still renders the rest, and says why on the application', async () => {
-    const { cache, kube, sink, r } = setup();
+    const { cache, kube, sink, events, r } = setup();
     cache.put(app('intruder', 'web', { x: '1' }, 'team-b', NS));
     const res = await r.reconcile(`${NS}/prod`);
     expect(res.outcome).toBe('success');
@@ -193,6 +196,11 @@ describe('Reconciler', () => {
     expect(pushed.get('clusters/prod/nodes/apps/web/a.yaml')).toContain('name: a');
     expect([...pushed].filter(([, content]) => content.includes('intruder')).map(([p]) => p)).toEqual([]);
     expect(kube.readyOf('KureApplication', 'team-b', 'intruder')).toMatchObject({ status: 'False', reason: 'NotAllowed' });
+    // The problem is an Event on the application itself, once (not again while it stays).
+    const onIntruder = () => events.events.filter((e) => e.kind === 'KureApplication' && e.name === 'intruder');
+    expect(onIntruder()).toEqual([expect.objectContaining({ type: 'Warning', reason: 'NotAllowed' })]);
+    await r.reconcile(`${NS}/prod`);
+    expect(onIntruder()).toHaveLength(1);
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
