@@ -4,10 +4,11 @@
 // every member's status, record the Event and the per-cluster metrics. Each branch only decides the
 // Verdict; none writes. The contract (return, throw, throw TerminalError) is in reconcile.ts.
 import type { KureCluster, KureResource } from '../api/schema.js';
-import { clusterKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
+import { clusterKeyOf, parentKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
 import { cmp, formatProblem, formatRef, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
-import type { FileTree, ObjectRef, Problem } from '../model/types.js';
+import type { BundleModel, FileTree, ObjectRef, Problem } from '../model/types.js';
+import { bundlesOf, isolate } from './isolation.js';
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
 import type { CommitMessage, GitSink } from '../git/sink.js';
 import type { SigningKey } from '../git/sign.js';
@@ -52,6 +53,8 @@ interface Verdict {
   /** Members reached no valid cluster (the cluster itself is malformed): their own problems or NoCluster. */
   membersDetached?: boolean;
   extra?: StatusExtra;
+  /** Members of bundles held back at their last good state (isolation.ts) and what they say. */
+  heldBack?: Map<string, ReadyInput>;
   /** After a sync: the head that holds every member's current generation, and the members this commit changed. */
   carries?: { sha: string; changed: ReadonlySet<string> };
   event?: { type: EventType; reason: string; message: string; action?: string };
@@ -85,6 +88,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   private readonly statuses: StatusWriter;
   /** File owners of the tree last committed per cluster: credits removed files to their former owner. */
   private readonly lastOwners = new Map<ClusterKey, ReadonlyMap<string, ObjectRef>>();
+  /** The bundles of the tree last pushed per cluster: what a bundle with problems is held back at. */
+  private readonly lastGood = new Map<ClusterKey, ReadonlyMap<string, BundleModel>>();
 
   constructor(private readonly d: ClusterReconcilerDeps) {
     this.now = d.now ?? (() => new Date());
@@ -140,21 +145,29 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       ...extra,
     });
 
+    let model = ac.model;
+    let heldBack: Map<string, Problem[]> | undefined;
     if (!this.d.pipeline.isRenderable(ac)) {
-      const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
-      const reason = clusterOwn[0]?.reason ?? ac.problems[0]?.reason ?? Reason.InvalidSpec;
-      return notReady(
-        reason,
-        `not rendered, nothing pushed: ${summarize(ac.problems)}`,
-        `KureCluster ${key} is not rendered: ${ac.problems.length} problem(s) in its hierarchy (kubectl describe kurecluster -n ${cluster.metadata.namespace} ${cluster.metadata.name})`,
-        'terminal',
-      );
+      // Failure stays where it starts: hold back only the bundles with problems, when that is possible.
+      const iso = isolate(ac.model, ac.problems.filter((p) => !p.leftOut), (p) => this.bundleOf(p), this.lastGood.get(key));
+      if ('reason' in iso) {
+        const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
+        const reason = clusterOwn[0]?.reason ?? ac.problems[0]?.reason ?? Reason.InvalidSpec;
+        return notReady(
+          reason,
+          `not rendered, nothing pushed: ${summarize(ac.problems)} (the cluster as a whole is held: ${iso.reason})`,
+          `KureCluster ${key} is not rendered: ${ac.problems.length} problem(s) in its hierarchy (kubectl describe kurecluster -n ${cluster.metadata.namespace} ${cluster.metadata.name})`,
+          'terminal',
+        );
+      }
+      model = iso.model;
+      heldBack = iso.heldBack;
     }
 
     let tree;
     const t0 = performance.now();
     try {
-      tree = this.d.pipeline.render(ac.model);
+      tree = this.d.pipeline.render(model);
       timings.renderMs = Math.round(performance.now() - t0);
     } catch (err) {
       const message = `render failed: ${(err as Error).message}`;
@@ -167,12 +180,12 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       return notReady(target.reason, target.problem, `KureCluster ${key} cannot push: ${target.problem}`, 'terminal');
     }
 
-    if (writeModeOf(cluster.spec.repository) === 'pullRequest') return this.throughPullRequest(key, cluster, target, tree, this.commitMessage(key, ac, () => this.d.pipeline.owners?.(ac.model, tree) ?? new Map()), signal);
+    if (writeModeOf(cluster.spec.repository) === 'pullRequest') return this.throughPullRequest(key, cluster, target, tree, this.commitMessage(key, ac, () => this.d.pipeline.owners?.(model, tree) ?? new Map()), signal);
 
     const where = `${displayUrl(target.url)} branch ${target.branch} path ${target.path || '.'}`;
     // File owners, for the commit message: found only when there is something to commit.
     let owners: ReadonlyMap<string, ObjectRef> | undefined;
-    const ownersOf = () => (owners ??= this.d.pipeline.owners?.(ac.model, tree) ?? new Map<string, ObjectRef>());
+    const ownersOf = () => (owners ??= this.d.pipeline.owners?.(model, tree) ?? new Map<string, ObjectRef>());
     let sync: SyncResult;
     const credited = new Set<string>();
     const t1 = performance.now();
@@ -193,12 +206,23 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       return notReady(Reason.GitError, message, `KureCluster ${key} could not push to Git (GitError); see its status`, how);
     }
 
+    this.lastGood.set(key, new Map([...bundlesOf(model)].map((b) => [refKey(b.ref), b])));
     const verdict: Verdict = {
       cluster: { status: 'True', reason: Reason.Rendered, message: `Rendered ${tree.size} file(s) into ${where}` },
       member: { status: 'True', reason: Reason.Rendered, message: `Rendered as part of KureCluster ${key}` },
       carries: { sha: sync.sha, changed: credited },
       end: {},
     };
+    if (heldBack?.size) {
+      const names = [...heldBack.keys()].map((b) => b.replace(/^KureBundle\//, 'KureBundle '));
+      verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
+      verdict.heldBack = new Map();
+      for (const [b, problems] of heldBack) {
+        const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${b.replace(/^KureBundle\//, 'KureBundle ')} is held back at its last good state in Git: ${summarize(problems)}`, stalled: true };
+        for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
+      }
+      verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
+    }
     if (sync.changed) {
       this.d.metrics?.gitCommits.inc();
       this.d.metrics?.clusterLastPush.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, Date.parse(sync.time ?? this.now().toISOString()) / 1000);
@@ -275,7 +299,9 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
         this.statuses.enqueue(obj, ready, undefined, () => void this.d.events.record(asTarget(obj), 'Warning', ready.reason, ready.message));
         continue;
       }
-      this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
+      const held = v.heldBack?.get(k);
+      if (held) this.statuses.enqueue(obj, held);
+      else this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
     }
     if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);
     this.d.metrics?.clusterReady.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, v.cluster.status === 'True' ? 1 : 0);
@@ -283,9 +309,19 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     return v.end;
   }
 
+  /** The bundle (refKey) a problem's object is inside: the bundle itself, or an application's bundle. */
+  private bundleOf(p: Problem): string | undefined {
+    if (p.ref.kind === 'KureBundle') return refKey(p.ref);
+    if (p.ref.kind !== 'KureApplication') return undefined;
+    const app = this.d.cache.get(p.ref.kind, p.ref.namespace, p.ref.name);
+    const parent = app && parentKeyOf(app);
+    return parent?.startsWith('KureBundle/') && this.d.cache.index.get('KureBundle', ...splitBundleKey(parent)) ? parent : undefined;
+  }
+
   /** A cluster that is gone: drop what was kept for it. */
   private forget(req: ClusterRequest): void {
     this.lastOwners.delete(clusterKeyOf(req.namespace, req.name));
+    this.lastGood.delete(clusterKeyOf(req.namespace, req.name));
     this.d.metrics?.clusterReady.remove({ namespace: req.namespace, cluster: req.name });
     this.d.metrics?.clusterLastPush.remove({ namespace: req.namespace, cluster: req.name });
   }
@@ -449,6 +485,11 @@ function carriesNews(obj: KureResource, key: string, changed: ReadonlySet<string
   const status = obj.status as { commit?: string; conditions?: { type: string; observedGeneration?: number }[] } | undefined;
   const seen = status?.conditions?.find((c) => c.type === 'Ready')?.observedGeneration;
   return changed.has(key) || !status?.commit || seen !== obj.metadata.generation;
+}
+
+function splitBundleKey(key: string): [string, string] {
+  const [, namespace = '', ...name] = key.split('/');
+  return [namespace, name.join('/')];
 }
 
 function firstLine(s: string): string {

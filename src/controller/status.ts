@@ -40,8 +40,10 @@ export const Reason = {
   PullRequestClosed: 'PullRequestClosed',
   /** writeMode pullRequest: the forge's API failed (its message follows). */
   ForgeError: 'ForgeError',
-  /** Some bundles are held back at their last good state in Git (their own objects say why). */
+  /** Cluster: rendered and pushed, but some bundles are held back at their last good state in Git (their own objects say why). */
   Degraded: 'Degraded',
+  /** A member of a bundle held back at its last good state in Git because of a problem inside the bundle. */
+  HeldBack: 'HeldBack',
   /** The cluster is being deleted (deletionPolicy is being applied). */
   Deleting: 'Deleting',
   /** This object is fine, but the cluster it belongs to could not be rendered or pushed. */

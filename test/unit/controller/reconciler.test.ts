@@ -228,6 +228,46 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
+  it('failure stays where it starts: a bundle with a problem is held back at its last good state, the rest is pushed', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    cache.put(bundle('api', 'apps'), app('x', 'api'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const before = new Map([...sink.remote.get('http://git.local/fleet.git#main')!]);
+    // A dependsOn typo in web, and an invalid application in web: web is held; api changes and is pushed.
+    cache.put(bundle('web', 'apps', { dependsOn: [{ name: 'nope' }] }), app('x', 'api', { x: '2' }));
+    cache.put({ ...app('a'), spec: { bundleRef: { name: 'web' }, manifests: [{ apiVersion: 'v1', metadata: { name: 'no-kind' } }] } } as KureResource);
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const after = sink.remote.get('http://git.local/fleet.git#main')!;
+    expect(after.get('clusters/prod/nodes/apps/api/x.yaml')).toContain('x: "2"');
+    for (const [p, content] of before) if (p.includes('/web')) expect(after.get(p)).toBe(content); // web exactly as it was
+    expect([...after.keys()].filter((p) => p.includes('/web')).sort()).toEqual([...before.keys()].filter((p) => p.includes('/web')).sort());
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('held back at their last good state: KureBundle platform/web') });
+    expect(kube.readyOf('KureBundle', NS, 'web')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('nope') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False' });
+    expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'False', reason: 'HeldBack', message: expect.stringContaining('KureBundle platform/web is held back') });
+    expect(kube.readyOf('KureApplication', NS, 'x')).toMatchObject({ status: 'True', reason: 'Rendered' });
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureBundle', name: 'web', type: 'Warning', reason: 'NotFound' }));
+    // Fixed: web is rendered from its spec again.
+    cache.put(bundle('web', 'apps'), app('a', 'web', { a: '9' }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(sink.remote.get('http://git.local/fleet.git#main')!.get('clusters/prod/nodes/apps/web/a.yaml')).toContain('a: "9"');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
+    expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('holds the whole cluster when a problem is outside any bundle, or a bundle has no last good state', async () => {
+    const { cache, kube, sink, r } = setup();
+    await r.reconcile(`${NS}/prod`);
+    cache.put(bundle('fresh', 'apps', { dependsOn: [{ name: 'nope' }] }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', message: expect.stringContaining('KureBundle platform/fresh has no last good state to keep') });
+    cache.delete('KureBundle', NS, 'fresh');
+    cache.put(node('apps', { clusterRef: { name: 'prod' }, source: { kind: 'NoSuchKind', name: 'x' } }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
+    expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toContain('is not inside a bundle');
+    expect(sink.commits).toHaveLength(1);
+  });
+
   it('kstatus: Reconciling=True while a transient failure is retried, Stalled=True when retrying cannot help, neither once Ready', async () => {
     const { cache, kube, sink, r } = setup();
     const conditions = () => Object.fromEntries((cache.get('KureCluster', NS, 'prod')?.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));

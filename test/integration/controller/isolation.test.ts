@@ -1,0 +1,51 @@
+// Failure stays where it starts, on the real API server and Git server: a dependsOn typo in one
+// team's bundle holds that bundle at its last good state in Git while another team's change is
+// pushed; the cluster says Degraded and names the bundle; fixing the typo renders it again.
+import type { Manager } from '../../../src/controller/manager.js';
+import type { GitServer } from '../../support/git-server.js';
+import { apply, applyAll, createGitSecret, installCrds, kureObject, newNamespace, show, startGit, startTestManager, waitFor, waitReady } from './harness.js';
+
+let git: GitServer;
+let manager: Manager | undefined;
+
+beforeAll(async () => {
+  await installCrds();
+  git = await startGit();
+});
+afterAll(async () => {
+  await manager?.stop();
+  await git?.stop();
+});
+
+const cm = (ns: string, name: string, bundle: string, v: string) =>
+  kureObject('KureApplication', ns, name, { bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } }] });
+
+it('a bundle with a dependsOn typo is held back at its last good state; the other team is pushed', async () => {
+  const ns = await newNamespace('kiso');
+  git.createRepo('isolation', { files: { 'README.md': 'fleet\n' } });
+  await createGitSecret(ns);
+  await applyAll([
+    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('isolation'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
+    kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
+    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' } }),
+    kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
+    cm(ns, 'a', 'team-a', '1'),
+    cm(ns, 'b', 'team-b', '1'),
+  ]);
+  manager = await startTestManager([ns]);
+  await waitReady('KureApplication', ns, 'b');
+  const teamA = show(git, 'isolation', 'clusters/prod/flux/kustomizations/team-a.yaml');
+
+  await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'team-typo' }] }));
+  await apply(cm(ns, 'b', 'team-b', '2'));
+  await waitFor('team-b pushed', () => /v: "2"/.test(show(git, 'isolation', 'clusters/prod/nodes/apps/team-b/b.yaml')), 30_000);
+  await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Degraded' });
+  await waitReady('KureBundle', ns, 'team-a', { status: 'False', reason: 'NotFound' });
+  await waitReady('KureApplication', ns, 'a', { status: 'False', reason: 'HeldBack' });
+  expect(show(git, 'isolation', 'clusters/prod/flux/kustomizations/team-a.yaml')).toBe(teamA);
+
+  await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'team-b' }] }));
+  await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
+  await waitFor('team-a depends on team-b in Git', () => show(git, 'isolation', 'clusters/prod/flux/kustomizations/team-a.yaml').includes('team-b'), 30_000);
+  await waitReady('KureApplication', ns, 'a');
+});
