@@ -116,7 +116,7 @@ describe('kure controller', () => {
 
     // Metrics tell the same story.
     const text = await (await fetch(`http://${m.metricsAddress}/metrics`)).text();
-    expect(text).toMatch(/kure_git_commits_total 2/);
+    expect(text).toMatch(/^kure_git_commits_total 2$/m);
     expect(text).toMatch(/kure_reconcile_total\{result="success"\} \d+/);
     expect((await fetch(`http://${m.metricsAddress}/readyz`)).status).toBe(200);
     expect((await fetch(`http://${m.metricsAddress}/healthz`)).status).toBe(200);
@@ -292,23 +292,54 @@ describe('kure controller', () => {
     expect(commitCount(git, 'suspend')).toBe(1);
   });
 
-  it('1,000 KureApplications applied at once are all reflected in at most 5 commits', async () => {
+  // Batching, made deterministic: the 1,000 applications are in the API server before the controller
+  // starts, so everything it knows when it first renders the cluster is all of them. It must make one
+  // commit holding every one of them (a commit per application, or a commit before its caches had
+  // synced, fails this). How fast a burst is absorbed by a running controller is a number for the
+  // benchmark (bench/fleet*), not a pass/fail here: it depends on how loaded the machine is.
+  it('1,000 KureApplications present at start are all committed in one commit, byte for byte what kure render makes', async () => {
     const ns = await newNamespace();
-    git.createRepo('burst');
+    git.createRepo('burst', { files: { 'README.md': 'burst\n' } });
     await createGitSecret(ns);
-    await applyAll(smallCluster(ns, git.url('burst')));
-    const m = await start([ns], { settleMs: 500 });
-    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
-    await settled(m);
-    const before = commitCount(git, 'burst');
+    const cluster = smallCluster(ns, git.url('burst'));
     const apps = Array.from({ length: 1000 }, (_, i) => configMapApp(ns, `app-${String(i).padStart(4, '0')}`, 'web', { i: String(i) }));
-    await applyAll(apps, 32);
+    await applyAll([...cluster, ...apps], 32);
+    const m = await start([ns], { settleMs: 500 });
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' }, 120_000);
     await settled(m, 1500, 120_000);
-    const commits = commitCount(git, 'burst') - before;
-    expect(commits).toBeGreaterThanOrEqual(1);
-    expect(commits).toBeLessThanOrEqual(5);
-    const files = lsTree(git, 'burst', 'clusters/prod').join('\n');
-    for (const a of [apps[0]!, apps[499]!, apps[999]!]) expect(files).toContain(a.metadata.name);
-    await waitReady('KureApplication', ns, 'app-0999', { status: 'True', reason: 'Rendered' }, 60_000);
-  }, 240_000);
+    expect(commitCount(git, 'burst')).toBe(2); // the seed and exactly one commit by Kure
+
+    // Every one of the 1,000 names, and nothing else: the whole tree equals the CLI's render.
+    const result = assemble([...cluster, ...apps]);
+    expect(result.clusters).toHaveLength(1);
+    const c = result.clusters[0]!;
+    const expected = ['README.md'];
+    const rendered = render(c.model);
+    for (const [file, content] of rendered) {
+      expected.push(`${c.model.repository.path}/${file}`);
+      expect(show(git, 'burst', `${c.model.repository.path}/${file}`)).toBe(content);
+    }
+    expect(lsTree(git, 'burst')).toEqual(expected.sort());
+    const committed = lsTree(git, 'burst', 'clusters/prod').map((f) => show(git, 'burst', f)).join('\n');
+    const missing = apps.map((a) => a.metadata.name).filter((name) => !committed.includes(`name: ${name}\n`));
+    expect(missing).toEqual([]);
+
+    // And every application says so at its generation.
+    const { body } = await kubeRequest<{ items: KureResource[] }>('GET', `/apis/kure.dev/v1alpha1/namespaces/${ns}/kureapplications`);
+    expect(body.items).toHaveLength(1000);
+    await waitFor(
+      'all 1,000 KureApplications Ready',
+      async () => {
+        const { body: now } = await kubeRequest<{ items: KureResource[] }>('GET', `/apis/kure.dev/v1alpha1/namespaces/${ns}/kureapplications`);
+        const notReady = now.items.filter((a) => {
+          const r = a.status?.conditions?.find((x) => x.type === 'Ready');
+          return !(r?.status === 'True' && r.reason === 'Rendered' && r.observedGeneration === a.metadata.generation);
+        });
+        return notReady.length === 0;
+      },
+      120_000,
+      1000,
+    );
+    expect(commitCount(git, 'burst')).toBe(2);
+  }, 300_000);
 });
