@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LineCounter, isMap, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { API_VERSION, GROUP, type KureResource } from '../api/schema.js';
 import { KIND_NAMES } from '../api/kinds.js';
-import { MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECT_BYTES, checkDepth, checkSize, yamlNestingOffset } from '../model/limits.js';
+import { MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECT_BYTES, checkDepth, checkSize, mayExceedDepth, scanNesting, yamlNestingOffset } from '../model/limits.js';
 import { fastLoadAll } from './fast-yaml.js';
 
 export interface ReadResult {
@@ -107,7 +107,7 @@ function addObject(result: Working, value: unknown, at: At): void {
     result.errors.push(`${at()}: ${kind}: metadata.name is required`);
     return;
   }
-  const deep = checkDepth(obj);
+  const deep = result.checkDepth === false ? undefined : checkDepth(obj);
   if (deep !== undefined) {
     result.errors.push(`${at()}: ${kind} ${String(metadata.name)}: ${deep} is nested deeper than ${MAX_DEPTH} levels; it is refused`);
     return;
@@ -126,29 +126,30 @@ function addObject(result: Working, value: unknown, at: At): void {
 const empty = (): ReadResult => ({ resources: [], errors: [], skipped: [] });
 
 /** Working state of one file: whether its objects could be larger than MAX_OBJECT_BYTES at all. */
-type Working = ReadResult & { checkObjectSize?: boolean };
+type Working = ReadResult & { checkObjectSize?: boolean; checkDepth?: boolean };
 
 /**
  * The limits of src/model/limits.ts that apply before parsing: the file's size, and nesting too
  * deep to parse safely (found by a linear scan). A message naming the file (and where), or undefined.
  */
-function refuseBeforeParsing(file: string, text: string): string | undefined {
+function refuseBeforeParsing(file: string, text: string): { refused?: string; mayBeDeep: boolean } {
   const size = checkSize(file, Buffer.byteLength(text), MAX_FILE_BYTES);
-  if (size) return size;
-  const offset = yamlNestingOffset(text);
-  if (offset === undefined) return undefined;
+  if (size) return { refused: size, mayBeDeep: true };
+  const scan = scanNesting(text);
+  const offset = yamlNestingOffset(text, MAX_DEPTH, scan);
+  if (offset === undefined) return { mayBeDeep: mayExceedDepth(scan) };
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   const col = offset - before.lastIndexOf('\n');
-  return `${file}:${line}:${col}: nested deeper than ${MAX_DEPTH} levels; the file is refused`;
+  return { refused: `${file}:${line}:${col}: nested deeper than ${MAX_DEPTH} levels; the file is refused`, mayBeDeep: true };
 }
 
 /** The `yaml` package: positions for every message. Exported for the tests that compare both paths. */
 export function parseResourcesPrecisely(file: string, text: string): ReadResult {
   const result: Working = empty();
-  const refused = refuseBeforeParsing(file, text);
+  const { refused } = refuseBeforeParsing(file, text);
   if (refused) return { ...result, errors: [refused] };
-  // Aliases can make an object far larger than its text: this (slow) path always measures.
+  // Aliases can make an object far larger, and deeper, than its text: this (slow) path always measures.
   result.checkObjectSize = true;
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -183,7 +184,7 @@ function itemNode(doc: Document, i: number): Node | undefined {
 }
 
 export function parseResources(file: string, text: string): ReadResult {
-  const refused = refuseBeforeParsing(file, text);
+  const { refused, mayBeDeep } = refuseBeforeParsing(file, text);
   if (refused) return { ...empty(), errors: [refused] };
   const docs = fastLoadAll(text);
   if (docs !== undefined) {
@@ -196,8 +197,11 @@ export function parseResources(file: string, text: string): ReadResult {
     // Without aliases (this path has none), a document's JSON is at most about twice its YAML: a
     // file this small holds no object over the limit, and pays nothing for the check.
     result.checkObjectSize = text.length > MAX_OBJECT_BYTES / 4;
+    // Without aliases, nesting needs indentation or brackets: a text whose scan cannot reach the limit is not measured again.
+    result.checkDepth = mayBeDeep;
     for (const doc of docs) addDocument(result, doc, at, () => at);
     delete result.checkObjectSize;
+    delete result.checkDepth;
     if (!needsPosition) return result;
   }
   return parseResourcesPrecisely(file, text);

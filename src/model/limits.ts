@@ -29,8 +29,8 @@ export function checkSize(what: string, bytes: number, max: number): string | un
  * two bytes a level; nesting by indentation costs its indentation on every line (quadratic in the
  * depth), so MAX_FILE_BYTES bounds it, and checkDepth catches it after parsing.
  */
-export function yamlNestingOffset(text: string, max = MAX_DEPTH): number | undefined {
-  if (!mayNestDeeper(text, max)) return undefined;
+export function yamlNestingOffset(text: string, max = MAX_DEPTH, scan = scanNesting(text)): number | undefined {
+  if (scan.flow <= max && scan.compact <= max) return undefined;
   let flow = 0;
   let compact = 0; // block indicators since the start of the line
   let offset = 0;
@@ -54,31 +54,53 @@ export function yamlNestingOffset(text: string, max = MAX_DEPTH): number | undef
   return undefined;
 }
 
+/** What a quick scan finds: the most open brackets, `- `/`? ` runs at a line's start, and indentation. */
+export interface NestingScan {
+  flow: number;
+  compact: number;
+  indent: number;
+}
+
 /**
- * A quick upper bound first, so that ordinary input pays a character scan and not a second lexer:
- * brackets counted whether quoted or not, and `- `/`? ` runs at the start of a line.
+ * One pass over the characters: brackets counted whether quoted or not, `- `/`? ` runs at the start
+ * of a line, leading spaces. Upper bounds, so that ordinary input pays this scan and nothing more.
  */
-function mayNestDeeper(text: string, max: number): boolean {
+export function scanNesting(text: string): NestingScan {
   let flow = 0;
   let compact = 0;
+  let indent = 0;
+  const max = { flow: 0, compact: 0, indent: 0 };
   let lineStart = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 91 || c === 123) {
-      if (++flow > max) return true;
+      if (++flow > max.flow) max.flow = flow;
+      lineStart = false;
     } else if (c === 93 || c === 125) {
       if (flow > 0) flow--;
+      lineStart = false;
     } else if (c === 10) {
       lineStart = true;
       compact = 0;
+      indent = 0;
     } else if (lineStart && (c === 45 || c === 63) && text.charCodeAt(i + 1) === 32) {
-      if (++compact > max) return true;
+      if (++compact > max.compact) max.compact = compact;
       i++;
-    } else if (c !== 32) {
+    } else if (lineStart && c === 32) {
+      if (compact === 0 && ++indent > max.indent) max.indent = indent;
+    } else {
       lineStart = false;
     }
   }
-  return false;
+  return max;
+}
+
+/**
+ * Whether a document of this scan could nest deeper than `max` at all: a block level costs at least
+ * one space of indentation, or two levels per step for a sequence at its map's indentation.
+ */
+export function mayExceedDepth(scan: NestingScan, max = MAX_DEPTH): boolean {
+  return 2 * (scan.indent + 1) + scan.flow + 2 * scan.compact > max;
 }
 
 /**
