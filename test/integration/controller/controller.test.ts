@@ -4,7 +4,10 @@ import type { KureResource } from '../../../src/api/schema.js';
 import { assemble } from '../../../src/model/assemble.js';
 import { render } from '../../../src/render/index.js';
 import type { Manager } from '../../../src/controller/manager.js';
-import { gitCli, seedCommit, type GitServer } from '../../support/git-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gitCli, gitCliAsync, seedCommit, type GitServer } from '../../support/git-server.js';
 import {
   apply,
   applyAll,
@@ -245,6 +248,69 @@ describe('kure controller', () => {
     await waitFor('drift repaired', () => head(git, 'shared') !== drift, 30_000);
     expect(show(git, 'shared', owned[0]!)).not.toBe('tampered again\n');
   });
+
+  it('two controllers (one per cluster, each its own cache) and a person pushing to one branch at once: all three histories survive', async () => {
+    const nsA = await newNamespace('k2a');
+    const nsB = await newNamespace('k2b');
+    const repo = git.createRepo('three-writers', { files: { 'README.md': 'shared\n' } });
+    await createGitSecret(nsA);
+    await createGitSecret(nsB);
+    await applyAll([...smallCluster(nsA, git.url('three-writers'), { name: 'alpha' }), configMapApp(nsA, 'x', 'web', { v: '0' })]);
+    await applyAll([...smallCluster(nsB, git.url('three-writers'), { name: 'beta' }), configMapApp(nsB, 'x', 'web', { v: '0' })]);
+    const a = await start([nsA]); // each start() gets its own sink and cache directory
+    const b = await start([nsB]);
+    await waitReady('KureCluster', nsA, 'alpha', { reason: 'Rendered' });
+    await waitReady('KureCluster', nsB, 'beta', { reason: 'Rendered' });
+    await settled(a);
+    await settled(b);
+    const work = mkdtempSync(path.join(tmpdir(), 'kure-person-'));
+    try {
+      await gitCliAsync(['clone', '--quiet', git.authUrl('three-writers'), work]);
+      const rounds = 5;
+      const person = async () => {
+        for (let i = 1; i <= rounds; i++) {
+          writeFileSync(path.join(work, `person-${i}.txt`), `${i}\n`);
+          gitCli(['add', '.'], { cwd: work });
+          gitCli(['commit', '--quiet', '-m', `person ${i}`], { cwd: work });
+          for (let tries = 0; ; tries++) {
+            try {
+              await gitCliAsync(['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work });
+              break;
+            } catch (err) {
+              if (tries > 30) throw err;
+              await gitCliAsync(['pull', '--quiet', '--rebase', 'origin', 'main'], { cwd: work });
+            }
+          }
+        }
+      };
+      const kure = async (ns: string, cluster: string) => {
+        for (let i = 1; i <= rounds; i++) {
+          await apply(configMapApp(ns, 'x', 'web', { v: String(i) }));
+          await waitFor(`${cluster} to commit v=${i}`, () => {
+            try {
+              return lsTree(git, 'three-writers', `clusters/${cluster}`).some((f) => show(git, 'three-writers', f).includes(`v: "${i}"`)) || undefined;
+            } catch {
+              return undefined;
+            }
+          }, 30_000, 50);
+        }
+      };
+      await Promise.all([kure(nsA, 'alpha'), kure(nsB, 'beta'), person()]);
+      await settled(a);
+      await settled(b);
+      const subjects = gitCli(['--git-dir', repo, 'log', '--format=%s', 'main']).trim().split('\n');
+      for (let i = 1; i <= rounds; i++) expect(show(git, 'three-writers', `person-${i}.txt`)).toBe(`${i}\n`);
+      expect(subjects.filter((x) => x.startsWith('person ')).reverse()).toEqual(Array.from({ length: rounds }, (_, i) => `person ${i + 1}`));
+      expect(subjects.filter((x) => x.startsWith(`kure: update ${nsA}/alpha`))).toHaveLength(1 + rounds);
+      expect(subjects.filter((x) => x.startsWith(`kure: update ${nsB}/beta`))).toHaveLength(1 + rounds);
+      expect(gitCli(['--git-dir', repo, 'rev-list', '--merges', '--count', 'main']).trim()).toBe('0');
+      expect(show(git, 'three-writers', 'README.md')).toBe('shared\n');
+      await waitReady('KureApplication', nsA, 'x', { status: 'True', reason: 'Rendered' });
+      await waitReady('KureApplication', nsB, 'x', { status: 'True', reason: 'Rendered' });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('Git server down → GitError with backoff; recovers by itself when it is back', async () => {
     const ns = await newNamespace();
