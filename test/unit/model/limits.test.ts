@@ -44,3 +44,28 @@ describe('input limits', () => {
     expect(checkObjectLimits(big)).toMatch(/^KureApplication team-a\/web is \d+ bytes, more than the limit of 1572864 bytes \(1\.5 MiB\)/);
   });
 });
+
+describe('the model refuses a resource nested too deep (what the API server accepts)', () => {
+  it('assemble: a 5,000-level application is refused by name and field; the rest of the cluster renders', async () => {
+    const { assemble } = await import('../../../src/model/assemble.js');
+    const { render } = await import('../../../src/render/index.js');
+    const o = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'kure.dev/v1alpha1', kind, metadata: { name, namespace: 'p' }, spec });
+    let deep: Record<string, unknown> = { leaf: 'x' };
+    for (let i = 0; i < 5000; i++) deep = { n: deep };
+    const cm = (name: string, data: unknown) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+    const result = assemble([
+      o('KureCluster', 'prod', { gitops: { engine: 'flux' }, repository: { url: 'https://git.example.com/fleet.git', path: 'clusters/prod' } }),
+      o('KureNode', 'apps', { clusterRef: { name: 'prod' } }),
+      o('KureBundle', 'web', { nodeRef: { name: 'apps' } }),
+      o('KureApplication', 'good', { bundleRef: { name: 'web' }, manifests: [cm('good', { a: '1' })] }),
+      o('KureApplication', 'deep', { bundleRef: { name: 'web' }, manifests: [cm('deep', deep)] }),
+    ] as never);
+    const problem = result.problems.find((p) => p.ref.name === 'deep');
+    expect(problem).toMatchObject({ field: expect.stringMatching(/^spec\.manifests\[0\]\.data\.n\.n/), message: `is nested deeper than ${MAX_DEPTH} levels (the input limit); the resource is refused` });
+    expect(problem!.field.length).toBeLessThanOrEqual(201);
+    expect(result.problems.filter((p) => p.ref.name !== 'deep')).toEqual([]);
+    const files = [...render(result.clusters[0]!.model).values()].join('\n');
+    expect(files).toContain('name: good');
+    expect(files).not.toContain('name: deep');
+  });
+});
