@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LineCounter, isMap, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { API_VERSION, GROUP, type KureResource } from '../api/schema.js';
 import { KIND_NAMES } from '../api/kinds.js';
+import { MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECT_BYTES, checkDepth, checkSize, mayExceedDepth, scanNesting, yamlNestingOffset } from '../model/limits.js';
 import { fastLoadAll } from './fast-yaml.js';
 
 export interface ReadResult {
@@ -47,7 +48,7 @@ const isKureList = (apiVersion: string, kind: string): boolean =>
  * One document's value. A `List` (what `kubectl get kure -A -o yaml` prints, or a `KureClusterList`
  * and the like from the API) stands for its items; `itemAt(i)` locates item i.
  */
-function addDocument(result: ReadResult, value: unknown, at: At, itemAt: (i: number) => At): void {
+function addDocument(result: Working, value: unknown, at: At, itemAt: (i: number) => At): void {
   if (value === null || value === undefined) return;
   if (typeof value !== 'object' || Array.isArray(value)) {
     result.errors.push(`${at()}: expected a Kubernetes object, got ${Array.isArray(value) ? 'a list' : typeof value}`);
@@ -81,7 +82,7 @@ function addDocument(result: ReadResult, value: unknown, at: At, itemAt: (i: num
   addObject(result, obj, at);
 }
 
-function addObject(result: ReadResult, value: unknown, at: At): void {
+function addObject(result: Working, value: unknown, at: At): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     result.errors.push(`${at()}: expected a Kubernetes object, got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`);
     return;
@@ -106,15 +107,50 @@ function addObject(result: ReadResult, value: unknown, at: At): void {
     result.errors.push(`${at()}: ${kind}: metadata.name is required`);
     return;
   }
+  const deep = result.checkDepth === false ? undefined : checkDepth(obj);
+  if (deep !== undefined) {
+    result.errors.push(`${at()}: ${kind} ${String(metadata.name)}: ${deep} is nested deeper than ${MAX_DEPTH} levels; it is refused`);
+    return;
+  }
+  if (result.checkObjectSize) {
+    const tooBig = checkSize(`${kind} ${String(metadata.name)}`, Buffer.byteLength(JSON.stringify(obj)), MAX_OBJECT_BYTES);
+    if (tooBig) {
+      result.errors.push(`${at()}: ${tooBig}`);
+      return;
+    }
+  }
   // Like kubectl: no namespace means the default namespace.
   result.resources.push({ ...obj, metadata: { ...metadata, namespace: metadata.namespace ?? 'default' } } as KureResource);
 }
 
 const empty = (): ReadResult => ({ resources: [], errors: [], skipped: [] });
 
+/** Working state of one file: whether its objects could be larger than MAX_OBJECT_BYTES at all. */
+type Working = ReadResult & { checkObjectSize?: boolean; checkDepth?: boolean };
+
+/**
+ * The limits of src/model/limits.ts that apply before parsing: the file's size, and nesting too
+ * deep to parse safely (found by a linear scan). A message naming the file (and where), or undefined.
+ */
+function refuseBeforeParsing(file: string, text: string): { refused?: string; mayBeDeep: boolean } {
+  const size = checkSize(file, Buffer.byteLength(text), MAX_FILE_BYTES);
+  if (size) return { refused: size, mayBeDeep: true };
+  const scan = scanNesting(text);
+  const offset = yamlNestingOffset(text, MAX_DEPTH, scan);
+  if (offset === undefined) return { mayBeDeep: mayExceedDepth(scan) };
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const col = offset - before.lastIndexOf('\n');
+  return { refused: `${file}:${line}:${col}: nested deeper than ${MAX_DEPTH} levels; the file is refused`, mayBeDeep: true };
+}
+
 /** The `yaml` package: positions for every message. Exported for the tests that compare both paths. */
 export function parseResourcesPrecisely(file: string, text: string): ReadResult {
-  const result = empty();
+  const result: Working = empty();
+  const { refused } = refuseBeforeParsing(file, text);
+  if (refused) return { ...result, errors: [refused] };
+  // Aliases can make an object far larger, and deeper, than its text: this (slow) path always measures.
+  result.checkObjectSize = true;
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const position = (offset: number): At => () => {
@@ -137,6 +173,7 @@ export function parseResourcesPrecisely(file: string, text: string): ReadResult 
     }
     addDocument(result, value, position(start), (i) => position(itemNode(doc, i)?.range?.[0] ?? start));
   }
+  delete result.checkObjectSize;
   return result;
 }
 
@@ -147,6 +184,8 @@ function itemNode(doc: Document, i: number): Node | undefined {
 }
 
 export function parseResources(file: string, text: string): ReadResult {
+  const { refused, mayBeDeep } = refuseBeforeParsing(file, text);
+  if (refused) return { ...empty(), errors: [refused] };
   const docs = fastLoadAll(text);
   if (docs !== undefined) {
     let needsPosition = false;
@@ -154,8 +193,15 @@ export function parseResources(file: string, text: string): ReadResult {
       needsPosition = true;
       return '';
     };
-    const result = empty();
+    const result: Working = empty();
+    // Without aliases (this path has none), a document's JSON is at most about twice its YAML: a
+    // file this small holds no object over the limit, and pays nothing for the check.
+    result.checkObjectSize = text.length > MAX_OBJECT_BYTES / 4;
+    // Without aliases, nesting needs indentation or brackets: a text whose scan cannot reach the limit is not measured again.
+    result.checkDepth = mayBeDeep;
     for (const doc of docs) addDocument(result, doc, at, () => at);
+    delete result.checkObjectSize;
+    delete result.checkDepth;
     if (!needsPosition) return result;
   }
   return parseResourcesPrecisely(file, text);
@@ -164,6 +210,12 @@ export function parseResources(file: string, text: string): ReadResult {
 export function readResources(paths: string[], stdin: () => string): ReadResult {
   const all = empty();
   for (const file of expandPaths(paths)) {
+    // A file over the limit is refused by its size, before it is read into memory.
+    const tooBig = file === '-' ? undefined : checkSize(file, statSync(file).size, MAX_FILE_BYTES);
+    if (tooBig) {
+      all.errors.push(tooBig);
+      continue;
+    }
     const text = file === '-' ? stdin() : readFileSync(file, 'utf8');
     const r = parseResources(file === '-' ? '<stdin>' : file, text);
     for (const x of r.resources) all.resources.push(x);

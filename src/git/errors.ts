@@ -80,8 +80,14 @@ function errorCode(err: unknown): string | undefined {
  * Turn anything thrown while talking to a remote into a GitError. `context` says what we were doing
  * ("fetch http://host/repo.git (branch main)"); `scrub` removes secrets from any text we keep.
  */
-export function toGitError(err: unknown, context: string, scrub: (s: string) => string): GitError {
+export function toGitError(err: unknown, context: string, scrub: (s: string) => string, cacheDir?: string): GitError {
   if (err instanceof GitError) return err;
+  // The local disk, not the server: say which directory, or a full disk reads like a remote failure.
+  const local = (err as { code?: unknown } | undefined)?.code;
+  if (cacheDir !== undefined && (local === 'ENOSPC' || local === 'EDQUOT')) {
+    const what = local === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
+    return new GitError('other', scrub(`${context}: the Git cache directory ${cacheDir} is full (${local}: ${what}); free space there or give --git-cache-dir a larger volume`));
+  }
   const e = err as { name?: string; code?: string; message?: string; data?: { statusCode?: number; response?: string } };
   let status: number | undefined;
   if (err instanceof HttpStatusError) status = err.status;

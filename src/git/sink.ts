@@ -333,7 +333,7 @@ export class GitSink {
       if (signal?.aborted) throw new GitError('other', `sync ${where}: aborted`);
       // A local failure (the cache corrupted or deleted under us, disk full, ...): drop the cached
       // clone and try once more from a fresh one; the remote is the truth. A second failure is reported.
-      const e = toGitError(err, `sync ${where}`, creds.scrub);
+      const e = toGitError(err, `sync ${where}`, creds.scrub, this.opts.cacheDir);
       await repo.reset().catch(() => undefined);
       if (!fresh) {
         log?.warn({ err: e.message }, 'git sink failed locally; dropped the cached clone, retrying from a fresh one');

@@ -4,6 +4,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { ApplicationSpec, BundleSpec, ClusterSpec, DNS1123_LABEL, NodeSpec, type KureKind, type KureResource, type NodeSource } from '../api/schema.js';
 import { NAME_MESSAGE, checkShape } from './check-shape.js';
+import { MAX_DEPTH, checkDepth } from './limits.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseDuration } from './durations.js';
 import { Reason, type ProblemReason } from './problems.js';
 import { normalizeRepoPath } from './repo-path.js';
@@ -36,8 +37,20 @@ export function shapeProblems(r: KureResource): FieldProblem[] {
   const spec = r.spec as object | undefined;
   if (typeof spec !== 'object' || spec === null) return [...names, ...checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')];
   let errors = shapeCache.get(spec);
-  if (!errors) shapeCache.set(spec, (errors = checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')));
+  if (!errors) shapeCache.set(spec, (errors = depthProblem(spec) ?? checkShape(SPEC_SCHEMA[r.kind], spec, 'spec')));
   return [...names, ...errors];
+}
+
+/**
+ * A spec nested deeper than the input limit (src/model/limits.ts), as the only problem: the API
+ * server accepts thousands of levels, and every recursive step after this one (the shape check,
+ * key sorting, rendering) would overflow the stack on them, for the whole cluster.
+ */
+function depthProblem(spec: object): FieldProblem[] | undefined {
+  const at = checkDepth(spec, MAX_DEPTH - 1);
+  if (at === undefined) return undefined;
+  const field = `spec${at.startsWith('[') ? '' : '.'}${at}`;
+  return [{ field: field.length > 200 ? `${field.slice(0, 200)}…` : field, message: `is nested deeper than ${MAX_DEPTH} levels (the input limit); the resource is refused` }];
 }
 
 /** What the schema cannot say about a well-shaped resource. */

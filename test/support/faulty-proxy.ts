@@ -15,7 +15,11 @@ export type Fault =
   /** Forward the next push, then drop the connection instead of relaying the answer: it was applied. */
   | { kind: 'drop-push-answer' }
   /** Refuse the next push without forwarding it, worded as a forge words it (`ng <ref> <reason>`). */
-  | { kind: 'reject-push'; reason: string };
+  | { kind: 'reject-push'; reason: string }
+  /** Hold the next push without forwarding it, until the client goes away (it is never applied). */
+  | { kind: 'hold-push-request' }
+  /** Forward the next push (the server applies it), then hold the answer until the client goes away. */
+  | { kind: 'hold-push-answer' };
 
 export interface FaultyProxy {
   /** Base URL (`http://127.0.0.1:<port>`): replace the Git server's base with it. */
@@ -23,6 +27,8 @@ export interface FaultyProxy {
   set(fault: Fault): void;
   /** Pushes that reached the Git server through the proxy. */
   readonly pushesForwarded: number;
+  /** Resolves once a push is being held (hold-push-request: received; hold-push-answer: applied by the server). */
+  held(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +51,14 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
   const to = new URL(target);
   let fault: Fault = { kind: 'none' };
   let pushesForwarded = 0;
+  let onHeld: (() => void) | undefined;
+  let heldNow = false;
+  const hold = (req: http.IncomingMessage) => {
+    heldNow = true;
+    onHeld?.();
+    onHeld = undefined;
+    req.socket.on('close', () => (heldNow = false));
+  };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,13 +75,19 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
         res.writeHead(200, { 'Content-Type': 'application/x-git-receive-pack-result' }).end(reportStatus(Buffer.concat(chunks), reason));
         return;
       }
+      if (isPush && fault.kind === 'hold-push-request') {
+        fault = { kind: 'none' };
+        hold(req); // never forwarded, never answered
+        return;
+      }
       if (isPush && fault.kind === 'drop-push-request') {
         fault = { kind: 'none' };
         req.socket.destroy();
         return;
       }
       const dropAnswer = isPush && fault.kind === 'drop-push-answer';
-      if (dropAnswer) fault = { kind: 'none' };
+      const holdAnswer = isPush && fault.kind === 'hold-push-answer';
+      if (dropAnswer || holdAnswer) fault = { kind: 'none' };
       const delay = fault.kind === 'slow' ? fault.ms : 0;
       const upstream = http.request(
         { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: { ...req.headers, host: to.host } },
@@ -80,6 +100,7 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
               req.socket.destroy();
               return;
             }
+            if (holdAnswer) return hold(req); // applied; the answer never leaves
             setTimeout(() => {
               if (res.destroyed) return;
               res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(body));
@@ -99,6 +120,7 @@ export async function startFaultyProxy(target: string): Promise<FaultyProxy> {
     get pushesForwarded() {
       return pushesForwarded;
     },
+    held: () => (heldNow ? Promise.resolve() : new Promise<void>((resolve) => (onHeld = resolve))),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

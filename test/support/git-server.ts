@@ -47,6 +47,12 @@ export interface GitServer {
   setDown(down: boolean | DownMode): Promise<void>;
   /** Requests served (any status), for tests that count round trips. */
   readonly requests: number;
+  /**
+   * The server dies in the middle of the next push: once `afterBytes` of its pack have reached
+   * git http-backend, the CGI and the receive-pack under it are SIGKILLed and the connection is
+   * dropped. Resolves with the bytes received by then, once it has happened.
+   */
+  killNextPush(afterBytes: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +138,7 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
   const expected = 'Basic ' + Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
   let mode: DownMode | 'up' = 'up';
   let requests = 0;
+  let killPush: { afterBytes: number; done: (bytes: number) => void } | undefined;
   let port = 0;
   let server: http.Server | undefined;
   const sockets = new Set<import('node:net').Socket>();
@@ -171,7 +178,24 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
     if (!gzipped && req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
     if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
 
-    const cgi = spawn(backend, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Own process group, so that a kill reaches the receive-pack the CGI runs too.
+    const cgi = spawn(backend, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const kill = req.method === 'POST' && u.pathname.endsWith('/git-receive-pack') ? killPush : undefined;
+    if (kill) {
+      killPush = undefined;
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received < kill.afterBytes || received - chunk.length >= kill.afterBytes) return;
+        try {
+          process.kill(-cgi.pid!, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+        req.socket.destroy();
+        kill.done(received);
+      });
+    }
     let stderr = '';
     cgi.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     cgi.on('error', (err) => {
@@ -275,6 +299,9 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       if (next === 'refuse' && server) await close();
       if (next !== 'refuse' && !server) await listen();
       mode = next;
+    },
+    killNextPush(afterBytes) {
+      return new Promise<number>((resolve) => (killPush = { afterBytes, done: resolve }));
     },
     async stop() {
       await close();

@@ -4,7 +4,10 @@ import type { KureResource } from '../../../src/api/schema.js';
 import { assemble } from '../../../src/model/assemble.js';
 import { render } from '../../../src/render/index.js';
 import type { Manager } from '../../../src/controller/manager.js';
-import { gitCli, seedCommit, type GitServer } from '../../support/git-server.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gitCli, gitCliAsync, seedCommit, type GitServer } from '../../support/git-server.js';
 import {
   apply,
   applyAll,
@@ -116,7 +119,7 @@ describe('kure controller', () => {
 
     // Metrics tell the same story.
     const text = await (await fetch(`http://${m.metricsAddress}/metrics`)).text();
-    expect(text).toMatch(/kure_git_commits_total 2/);
+    expect(text).toMatch(/^kure_git_commits_total 2$/m);
     expect(text).toMatch(/kure_reconcile_total\{result="success"\} \d+/);
     expect((await fetch(`http://${m.metricsAddress}/readyz`)).status).toBe(200);
     expect((await fetch(`http://${m.metricsAddress}/healthz`)).status).toBe(200);
@@ -246,6 +249,69 @@ describe('kure controller', () => {
     expect(show(git, 'shared', owned[0]!)).not.toBe('tampered again\n');
   });
 
+  it('two controllers (one per cluster, each its own cache) and a person pushing to one branch at once: all three histories survive', async () => {
+    const nsA = await newNamespace('k2a');
+    const nsB = await newNamespace('k2b');
+    const repo = git.createRepo('three-writers', { files: { 'README.md': 'shared\n' } });
+    await createGitSecret(nsA);
+    await createGitSecret(nsB);
+    await applyAll([...smallCluster(nsA, git.url('three-writers'), { name: 'alpha' }), configMapApp(nsA, 'x', 'web', { v: '0' })]);
+    await applyAll([...smallCluster(nsB, git.url('three-writers'), { name: 'beta' }), configMapApp(nsB, 'x', 'web', { v: '0' })]);
+    const a = await start([nsA]); // each start() gets its own sink and cache directory
+    const b = await start([nsB]);
+    await waitReady('KureCluster', nsA, 'alpha', { reason: 'Rendered' });
+    await waitReady('KureCluster', nsB, 'beta', { reason: 'Rendered' });
+    await settled(a);
+    await settled(b);
+    const work = mkdtempSync(path.join(tmpdir(), 'kure-person-'));
+    try {
+      await gitCliAsync(['clone', '--quiet', git.authUrl('three-writers'), work]);
+      const rounds = 5;
+      const person = async () => {
+        for (let i = 1; i <= rounds; i++) {
+          writeFileSync(path.join(work, `person-${i}.txt`), `${i}\n`);
+          gitCli(['add', '.'], { cwd: work });
+          gitCli(['commit', '--quiet', '-m', `person ${i}`], { cwd: work });
+          for (let tries = 0; ; tries++) {
+            try {
+              await gitCliAsync(['push', '--quiet', 'origin', 'HEAD:main'], { cwd: work });
+              break;
+            } catch (err) {
+              if (tries > 30) throw err;
+              await gitCliAsync(['pull', '--quiet', '--rebase', 'origin', 'main'], { cwd: work });
+            }
+          }
+        }
+      };
+      const kure = async (ns: string, cluster: string) => {
+        for (let i = 1; i <= rounds; i++) {
+          await apply(configMapApp(ns, 'x', 'web', { v: String(i) }));
+          await waitFor(`${cluster} to commit v=${i}`, () => {
+            try {
+              return lsTree(git, 'three-writers', `clusters/${cluster}`).some((f) => show(git, 'three-writers', f).includes(`v: "${i}"`)) || undefined;
+            } catch {
+              return undefined;
+            }
+          }, 30_000, 50);
+        }
+      };
+      await Promise.all([kure(nsA, 'alpha'), kure(nsB, 'beta'), person()]);
+      await settled(a);
+      await settled(b);
+      const subjects = gitCli(['--git-dir', repo, 'log', '--format=%s', 'main']).trim().split('\n');
+      for (let i = 1; i <= rounds; i++) expect(show(git, 'three-writers', `person-${i}.txt`)).toBe(`${i}\n`);
+      expect(subjects.filter((x) => x.startsWith('person ')).reverse()).toEqual(Array.from({ length: rounds }, (_, i) => `person ${i + 1}`));
+      expect(subjects.filter((x) => x.startsWith(`kure: update ${nsA}/alpha`))).toHaveLength(1 + rounds);
+      expect(subjects.filter((x) => x.startsWith(`kure: update ${nsB}/beta`))).toHaveLength(1 + rounds);
+      expect(gitCli(['--git-dir', repo, 'rev-list', '--merges', '--count', 'main']).trim()).toBe('0');
+      expect(show(git, 'three-writers', 'README.md')).toBe('shared\n');
+      await waitReady('KureApplication', nsA, 'x', { status: 'True', reason: 'Rendered' });
+      await waitReady('KureApplication', nsB, 'x', { status: 'True', reason: 'Rendered' });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('Git server down → GitError with backoff; recovers by itself when it is back', async () => {
     const ns = await newNamespace();
     git.createRepo('outage');
@@ -292,23 +358,54 @@ describe('kure controller', () => {
     expect(commitCount(git, 'suspend')).toBe(1);
   });
 
-  it('1,000 KureApplications applied at once are all reflected in at most 5 commits', async () => {
+  // Batching, made deterministic: the 1,000 applications are in the API server before the controller
+  // starts, so everything it knows when it first renders the cluster is all of them. It must make one
+  // commit holding every one of them (a commit per application, or a commit before its caches had
+  // synced, fails this). How fast a burst is absorbed by a running controller is a number for the
+  // benchmark (bench/fleet*), not a pass/fail here: it depends on how loaded the machine is.
+  it('1,000 KureApplications present at start are all committed in one commit, byte for byte what kure render makes', async () => {
     const ns = await newNamespace();
-    git.createRepo('burst');
+    git.createRepo('burst', { files: { 'README.md': 'burst\n' } });
     await createGitSecret(ns);
-    await applyAll(smallCluster(ns, git.url('burst')));
-    const m = await start([ns], { settleMs: 500 });
-    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
-    await settled(m);
-    const before = commitCount(git, 'burst');
+    const cluster = smallCluster(ns, git.url('burst'));
     const apps = Array.from({ length: 1000 }, (_, i) => configMapApp(ns, `app-${String(i).padStart(4, '0')}`, 'web', { i: String(i) }));
-    await applyAll(apps, 32);
+    await applyAll([...cluster, ...apps], 32);
+    const m = await start([ns], { settleMs: 500 });
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' }, 120_000);
     await settled(m, 1500, 120_000);
-    const commits = commitCount(git, 'burst') - before;
-    expect(commits).toBeGreaterThanOrEqual(1);
-    expect(commits).toBeLessThanOrEqual(5);
-    const files = lsTree(git, 'burst', 'clusters/prod').join('\n');
-    for (const a of [apps[0]!, apps[499]!, apps[999]!]) expect(files).toContain(a.metadata.name);
-    await waitReady('KureApplication', ns, 'app-0999', { status: 'True', reason: 'Rendered' }, 60_000);
-  }, 240_000);
+    expect(commitCount(git, 'burst')).toBe(2); // the seed and exactly one commit by Kure
+
+    // Every one of the 1,000 names, and nothing else: the whole tree equals the CLI's render.
+    const result = assemble([...cluster, ...apps]);
+    expect(result.clusters).toHaveLength(1);
+    const c = result.clusters[0]!;
+    const expected = ['README.md'];
+    const rendered = render(c.model);
+    for (const [file, content] of rendered) {
+      expected.push(`${c.model.repository.path}/${file}`);
+      expect(show(git, 'burst', `${c.model.repository.path}/${file}`)).toBe(content);
+    }
+    expect(lsTree(git, 'burst')).toEqual(expected.sort());
+    const committed = lsTree(git, 'burst', 'clusters/prod').map((f) => show(git, 'burst', f)).join('\n');
+    const missing = apps.map((a) => a.metadata.name).filter((name) => !committed.includes(`name: ${name}\n`));
+    expect(missing).toEqual([]);
+
+    // And every application says so at its generation.
+    const { body } = await kubeRequest<{ items: KureResource[] }>('GET', `/apis/kure.dev/v1alpha1/namespaces/${ns}/kureapplications`);
+    expect(body.items).toHaveLength(1000);
+    await waitFor(
+      'all 1,000 KureApplications Ready',
+      async () => {
+        const { body: now } = await kubeRequest<{ items: KureResource[] }>('GET', `/apis/kure.dev/v1alpha1/namespaces/${ns}/kureapplications`);
+        const notReady = now.items.filter((a) => {
+          const r = a.status?.conditions?.find((x) => x.type === 'Ready');
+          return !(r?.status === 'True' && r.reason === 'Rendered' && r.observedGeneration === a.metadata.generation);
+        });
+        return notReady.length === 0;
+      },
+      120_000,
+      1000,
+    );
+    expect(commitCount(git, 'burst')).toBe(2);
+  }, 300_000);
 });

@@ -147,12 +147,22 @@ export async function waitReady(kind: string, namespace: string, name: string, m
 }
 
 // ---------------------------------------------------------------- git inspection
+/**
+ * Commits on `branch`: 0 when the branch does not exist yet (nothing pushed); any other git failure
+ * (no such repository, a corrupt one) throws instead of passing for "no commits".
+ */
 export function commitCount(git: GitServer, repo: string, branch = 'main'): number {
+  const gitdir = git.gitdir(repo);
   try {
-    return Number(gitCli(['--git-dir', git.gitdir(repo), 'rev-list', '--count', branch]).trim());
-  } catch {
-    return 0;
+    gitCli(['--git-dir', gitdir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
+  } catch (err) {
+    // --verify --quiet exits 1 with no output for a missing ref; a missing or broken repository exits 128.
+    if ((err as { status?: number }).status === 1) return 0;
+    throw new Error(`commitCount: cannot read ${gitdir}: ${(err as Error).message}`, { cause: err });
   }
+  const n = Number(gitCli(['--git-dir', gitdir, 'rev-list', '--count', `refs/heads/${branch}`]).trim());
+  if (!Number.isInteger(n)) throw new Error(`commitCount: git rev-list --count printed no number for ${gitdir} ${branch}`);
+  return n;
 }
 
 export function head(git: GitServer, repo: string, branch = 'main'): string {

@@ -6,18 +6,21 @@ import net from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Manager } from '../../../src/controller/manager.js';
 import type { GitServer } from '../../support/git-server.js';
+import { startApiProxy } from '../../support/api-proxy.js';
 import { kubeRequest, loadTestKubeConfig, testKubeconfigPath } from '../../support/kube.js';
 import {
   GIT_PASSWORD,
   apply,
   applyAll,
   buildCli,
+  changedFiles,
   commitCount,
   configMapApp,
   createGitSecret,
   installCrds,
   newNamespace,
   removeCliBuild,
+  show,
   smallCluster,
   spawnController,
   startGit,
@@ -89,16 +92,24 @@ function kubeConfigVia(port: number): KubeConfig {
   return kc;
 }
 
+/** The Lease, or undefined when it does not exist (404); any other failure throws. */
 async function lease(namespace: string, name: string) {
   try {
     return (await kubeRequest<{ spec: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`)).body;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return undefined;
+    throw err;
   }
 }
 
+/** Informer reconnects of one resource for one reason, from the manager's own counter. */
+async function restartsOf(m: Manager, resource: string, reason: string): Promise<number> {
+  const { values } = await m.metrics.informerRestarts.get();
+  return values.filter((v) => v.labels.resource === resource && v.labels.reason === reason).reduce((a, v) => a + v.value, 0);
+}
+
 describe('kure controller resilience', () => {
-  it('survives the connection to the API server being cut (a change lands meanwhile), and watches closed by the server', async () => {
+  it('survives the connection to the API server being cut (a change lands meanwhile)', async () => {
     const ns = await newNamespace();
     git.createRepo('apiserver');
     await createGitSecret(ns);
@@ -114,26 +125,82 @@ describe('kure controller resilience', () => {
       await proxy.down();
       // Meanwhile a change lands in the API server (the test talks to it directly).
       await apply(configMapApp(ns, 'a', 'web', { v: '2' }));
-      await new Promise((r) => setTimeout(r, 3000));
-      expect(await readyz()).toBe(503); // informers failing for longer than 1 s
+      await waitFor('/readyz 503 (informers failing for longer than 1 s)', async () => (await readyz()) === 503, 20_000);
+      expect(commitCount(git, 'apiserver')).toBe(1); // it cannot have seen the change
       await proxy.up();
       await waitFor('the change after reconnect', () => commitCount(git, 'apiserver') === 2, 45_000);
-      const restarts = await m.metrics.informerRestarts.get();
-      expect(restarts.values.some((v) => v.labels.reason === 'error' && v.value > 0)).toBe(true);
-
-      // The server closes every watch (as on timeoutSeconds), one with a forced re-list.
-      m.restartInformers(false);
-      await apply(configMapApp(ns, 'a', 'web', { v: '3' }));
-      await waitFor('the change after a re-watch', () => commitCount(git, 'apiserver') === 3, 20_000);
-      m.restartInformers(true);
-      await apply(configMapApp(ns, 'a', 'web', { v: '4' }));
-      await waitFor('the change after a re-list', () => commitCount(git, 'apiserver') === 4, 20_000);
-      await waitFor('ready again', () => m.ready(), 10_000);
+      expect(await restartsOf(m, 'KureApplication', 'error')).toBeGreaterThan(0);
+      await waitFor('ready again', () => m.ready(), 20_000);
       expect(await readyz()).toBe(200);
     } finally {
       await proxy.stop();
     }
   }, 120_000);
+
+  it('watches closed by the API server itself (timeoutSeconds): re-watched each time, no change missed', async () => {
+    const ns = await newNamespace();
+    git.createRepo('server-close');
+    await createGitSecret(ns);
+    await applyAll([...smallCluster(ns, git.url('server-close')), configMapApp(ns, 'a', 'web', { v: '0' })]);
+    // Every watch asks the server to end it after 2-2.5 s: the API server closes the stream itself
+    // (no client-side restart: those are counted as "manual", these as "closed").
+    const m = await startTestManager([ns], { watchTimeoutSeconds: 2 });
+    managers.push(m);
+    await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
+    expect(commitCount(git, 'server-close')).toBe(1);
+    for (let v = 1; v <= 3; v++) {
+      const closed = await restartsOf(m, 'KureApplication', 'closed');
+      await waitFor(`the API server to close the KureApplication watch (round ${v})`, async () => (await restartsOf(m, 'KureApplication', 'closed')) > closed, 15_000, 50);
+      await apply(configMapApp(ns, 'a', 'web', { v: String(v) }));
+      await waitFor(`the change v=${v} committed`, () => commitCount(git, 'server-close') === 1 + v, 20_000);
+    }
+    expect(await restartsOf(m, 'KureApplication', 'manual')).toBe(0);
+    expect(await restartsOf(m, 'KureApplication', 'error')).toBe(0);
+    expect(commitCount(git, 'server-close')).toBe(4);
+  }, 120_000);
+
+  it.each(['event', 'status'] as const)(
+    'a watch answered 410 Gone (resourceVersion compacted, as a 410 %s): re-lists, and the change only the list can show is committed',
+    async (form) => {
+      const ns = await newNamespace();
+      const repo = `gone-${form}`;
+      git.createRepo(repo);
+      await createGitSecret(ns);
+      await applyAll([...smallCluster(ns, git.url(repo)), configMapApp(ns, 'a', 'web', { v: '1' })]);
+      const proxy = await startApiProxy(loadTestKubeConfig());
+      try {
+        const m = await startTestManager([ns], { kubeConfig: proxy.kubeConfig() });
+        managers.push(m);
+        await waitReady('KureCluster', ns, 'prod', { reason: 'Rendered' });
+        expect(commitCount(git, repo)).toBe(1);
+
+        // "Compact" at the current revision: the open watch is cut, and every watch resuming from
+        // a revision at or below it gets 410; the re-list it must then make is held back.
+        const path = `/namespaces/${ns}/kureapplications`;
+        const rv = Number((await kubeRequest<{ metadata: { resourceVersion: string } }>('GET', `/apis/kure.dev/v1alpha1${path}`)).body.metadata.resourceVersion);
+        proxy.compact(path, rv, form);
+        await waitFor('the informer to re-list after the 410', () => proxy.heldLists > 0, 30_000, 50);
+        expect(proxy.goneAnswers).toBeGreaterThan(0);
+        // The change lands while the list is held: no watch from the old revision can deliver it
+        // (they all get 410), so only the re-list shows it.
+        await apply(configMapApp(ns, 'a', 'web', { v: '2' }));
+        expect(commitCount(git, repo)).toBe(1);
+        proxy.releaseLists();
+        await waitFor('the change seen by the re-list committed', () => commitCount(git, repo) === 2, 30_000);
+        expect(show(git, repo, changedFiles(git, repo).find((f) => f.includes('/web/'))!)).toContain('v: "2"');
+        expect(await restartsOf(m, 'KureApplication', 'gone')).toBeGreaterThan(0);
+        expect(proxy.listsAfterCompact).toBeGreaterThan(0);
+        // And the watch from the list's revision carries the next change as usual.
+        await apply(configMapApp(ns, 'a', 'web', { v: '3' }));
+        await waitFor('the next change by the new watch', () => commitCount(git, repo) === 3, 30_000);
+        await waitReady('KureApplication', ns, 'a', { status: 'True', reason: 'Rendered' });
+      } finally {
+        await Promise.all(managers.splice(0).map((mm) => mm.stop()));
+        await proxy.stop();
+      }
+    },
+    120_000,
+  );
 
   it('the real CLI: `kure controller --kubeconfig FILE` reconciles, serves health, exits 0 on SIGTERM and releases its lease', async () => {
     const ns = await newNamespace();
