@@ -223,6 +223,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       }
       verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
     }
+    if (!sync.changed && sync.sha && (cluster.status as { lastCommit?: { sha?: string } } | undefined)?.lastCommit?.sha !== sync.sha && sync.message?.includes(`\nKure-Cluster: ${key}\n`)) {
+      // The head is a commit of this cluster's that status does not name (pushed, then the process
+      // was killed before it wrote status): record it now.
+      verdict.extra = { lastCommit: { sha: sync.sha, time: sync.time ?? this.now().toISOString(), message: firstLine(sync.message) } };
+    }
     if (sync.changed) {
       this.d.metrics?.gitCommits.inc();
       this.d.metrics?.clusterLastPush.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, Date.parse(sync.time ?? this.now().toISOString()) / 1000);

@@ -185,6 +185,12 @@ export class CachedRepo {
     return commit.parent;
   }
 
+  /** The message and committer time (ISO 8601) of commit `oid`. */
+  async commitInfo(oid: string): Promise<{ message: string; time: string }> {
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return { message: commit.message, time: new Date(commit.committer.timestamp * 1000).toISOString() };
+  }
+
   private async commitTreeOf(oid: string): Promise<string> {
     const raw = this.commits.get(oid);
     if (raw) return commitTree(raw);

@@ -63,8 +63,9 @@ export interface SyncResult {
   changed: boolean;
   /** The branch head after the sync ('' when the branch does not exist and nothing was written). */
   sha: string;
-  /** Commit time (ISO 8601) when a commit was pushed. */
+  /** Commit time (ISO 8601) of the commit pushed, or of the head when nothing was pushed. */
   time?: string;
+  /** Message of the commit pushed, or of the head when nothing was pushed. */
   message?: string;
   /** Paths relative to `target.path` that were added, modified or removed; sorted. */
   changedPaths: string[];
@@ -270,7 +271,10 @@ export class GitSink {
             return { changed: false, sha: head, changedPaths: [], attempts: attempt, drifted: [] };
           }
           log?.debug({ sha: head, ms: Math.round(performance.now() - started) }, 'up to date');
-          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [] };
+          // The head's message and time: whoever asks can tell a commit of its own it has not recorded
+          // yet (pushed, then killed before the status write).
+          const info = head ? await repo.commitInfo(head).catch(() => undefined) : undefined;
+          return { changed: false, sha: head ?? '', changedPaths: [], attempts: attempt, drifted: [], ...(info ? { message: info.message, time: info.time } : {}) };
         }
         const drifted = lastPushed ? driftedPaths(plan.changedPaths, lastPushed, desired) : [];
         const batch = repo.newObjects();

@@ -107,12 +107,10 @@ describe.each([
     lastRun = { ns, repo, cacheDir };
   });
 
-  // Known bug (reported to the lead, src/controller/reconciler.ts): when the process dies after the
-  // push and before the status write, the next process finds the tree already on the branch
-  // (changed: false) and never records the commit in status.lastCommit; it stays empty until the
-  // next change. Marked `failing` where the bug shows, so this starts failing once it is fixed:
-  // then make it a plain `it`.
-  (appliedByServer ? it.failing : it)('the cluster status names the commit that is on the branch', async () => {
+  // When the process dies after the push and before the status write, the next process finds the
+  // tree already on the branch (nothing to commit): it still records that commit, its own by its
+  // Kure-Cluster trailer, in status.lastCommit.
+  it('the cluster status names the commit that is on the branch', async () => {
     expect(lastRun).toBeDefined();
     const { ns, repo, cacheDir } = lastRun!;
     lastRun = undefined;
