@@ -550,7 +550,8 @@ class Assembler {
       for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`))) all.push({ app, bundle: b });
     // The platform's applications first: a tenant that names an object the platform (or an earlier
     // tenant) owns is the one refused, and it is left out rather than blocking the cluster.
-    const isTenant = (app: ApplicationModel) => this.tenants.has(refKey(app.ref));
+    // (Without tenants, no refKey string per application and per question.)
+    const isTenant = this.tenants.size === 0 ? () => false : (app: ApplicationModel) => this.tenants.has(refKey(app.ref));
     const ordered = [...all.filter((x) => !isTenant(x.app)), ...all.filter((x) => isTenant(x.app))];
     for (const { app, bundle } of ordered) {
       const tenant = isTenant(app);
