@@ -683,11 +683,15 @@ export function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeys) as T;
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(obj)
-      .sort(cmp)
-      .map((k) => [k, sortKeys(obj[k])]),
-  ) as T;
+  // A loop rather than Object.fromEntries of mapped pairs (two arrays per object; every spec goes
+  // through here). `__proto__` is defined as an own key, as fromEntries does, not set as the prototype.
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort(cmp)) {
+    const v = sortKeys(obj[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out as T;
 }
 
 const sortedSpecs = new WeakMap<object, ApplicationSpec>();

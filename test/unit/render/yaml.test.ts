@@ -63,6 +63,16 @@ describe('yamlDocument is byte-identical to yaml.stringify', () => {
     same({ k: digits.slice(0, 500), [digits[7] as string]: { '0755': '0755' } });
   });
 
+  test('paths starting with ./ (written plain without asking the library) as the library writes them', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const alphabet = 'aZ09_./@-: #"\'';
+    const paths = ['./', './a', './a:b', './a:', './a: b', './nodes/node-0/bundle-0', './-', './.', './/', './1', './1.5', './a#b', './a #b'];
+    for (let i = 0; i < 5000; i++)
+      paths.push(`./${Array.from({ length: Math.floor(rnd() * 8) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('')}`);
+    for (const p of paths) expect(yamlDocument({ k: p, l: [p] })).toBe(stringify({ k: p, l: [p] }, YAML_OPTIONS));
+  });
+
   test('round trip', () => {
     const v = { a: 'a\nb\n', b: ['on', 1, '1'], c: { d: null } };
     expect(parse(toYaml([v]), { version: '1.1' })).toEqual(v);
