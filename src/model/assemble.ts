@@ -550,7 +550,8 @@ class Assembler {
       for (const app of [...b.applications].sort((x, y) => cmp(`${x.namespace}/${x.name}`, `${y.namespace}/${y.name}`))) all.push({ app, bundle: b });
     // The platform's applications first: a tenant that names an object the platform (or an earlier
     // tenant) owns is the one refused, and it is left out rather than blocking the cluster.
-    const isTenant = (app: ApplicationModel) => this.tenants.has(refKey(app.ref));
+    // (Without tenants, no refKey string per application and per question.)
+    const isTenant = this.tenants.size === 0 ? () => false : (app: ApplicationModel) => this.tenants.has(refKey(app.ref));
     const ordered = [...all.filter((x) => !isTenant(x.app)), ...all.filter((x) => isTenant(x.app))];
     for (const { app, bundle } of ordered) {
       const tenant = isTenant(app);
@@ -682,11 +683,15 @@ export function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeys) as T;
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(obj)
-      .sort(cmp)
-      .map((k) => [k, sortKeys(obj[k])]),
-  ) as T;
+  // A loop rather than Object.fromEntries of mapped pairs (two arrays per object; every spec goes
+  // through here). `__proto__` is defined as an own key, as fromEntries does, not set as the prototype.
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort(cmp)) {
+    const v = sortKeys(obj[k]);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out as T;
 }
 
 const sortedSpecs = new WeakMap<object, ApplicationSpec>();

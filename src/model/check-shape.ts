@@ -29,75 +29,110 @@ const regex = (pattern: string): RegExp => {
   return re;
 };
 
-const join = (base: string, key: string): string => (base ? `${base}.${key}` : key);
+/**
+ * The field a path names: `spec.dependsOn[0].name`. The path is kept as a stack of keys and turned
+ * into a string only for an error: building every field's name as the walk went made a string per
+ * node checked, most of them never read (10,000 applications: ~10% of assembling).
+ */
+type Path = (string | number)[];
+function fieldOf(path: Path, key?: string): string {
+  let out = '';
+  for (const p of path) out = typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${p}` : p;
+  if (key !== undefined) out = out ? `${out}.${key}` : key;
+  return out;
+}
 
 export function checkShape(schema: TSchema, value: unknown, field = ''): ShapeError[] {
-  const s = schema as Json;
   const errors: ShapeError[] = [];
-  const fail = (message: string) => errors.push({ field: field || '.', message });
+  walk(schema as Json, value, field === '' ? [] : [field], errors);
+  return errors;
+}
+
+/** Pushes the errors of `value` against `s` onto `errors`, in the order checkShape reports them. */
+function walk(s: Json, value: unknown, path: Path, errors: ShapeError[]): void {
+  const fail = (message: string) => void errors.push({ field: fieldOf(path) || '.', message });
 
   if (Array.isArray(s.anyOf)) {
     const members = s.anyOf as Json[];
     if (members.every((m) => 'const' in m)) {
       const allowed = members.map((m) => m.const);
       if (!allowed.includes(value)) fail(`must be one of: ${allowed.join(', ')} (got ${JSON.stringify(value)})`);
-      return errors;
+      return;
     }
-    if (!members.some((m) => checkShape(m as TSchema, value, field).length === 0))
-      fail(`must be one of: ${members.map((m) => m.type).join(' or ')}`);
-    return errors;
+    if (!members.some((m) => passes(m, value, path))) fail(`must be one of: ${members.map((m) => m.type).join(' or ')}`);
+    return;
   }
   if ('const' in s) {
     if (value !== s.const) fail(`must be ${JSON.stringify(s.const)}`);
-    return errors;
+    return;
   }
 
   switch (s.type) {
     case 'string':
-      if (typeof value !== 'string') return fail(`must be a string, not ${describe(value)}`), errors;
+      if (typeof value !== 'string') return fail(`must be a string, not ${describe(value)}`);
       if (typeof s.minLength === 'number' && value.length < s.minLength)
-        return fail(value.length === 0 ? 'must not be empty' : `must be at least ${s.minLength} characters`), errors;
+        return fail(value.length === 0 ? 'must not be empty' : `must be at least ${s.minLength} characters`);
       if (typeof s.maxLength === 'number' && value.length > s.maxLength) fail(`must be at most ${s.maxLength} characters`);
-      else if (typeof s.pattern === 'string' && !regex(s.pattern).test(value))
-        fail(`${patternMessage(s.pattern)} (got ${JSON.stringify(value)})`);
-      return errors;
+      else if (typeof s.pattern === 'string' && !regex(s.pattern).test(value)) fail(`${patternMessage(s.pattern)} (got ${JSON.stringify(value)})`);
+      return;
     case 'boolean':
       if (typeof value !== 'boolean') fail(`must be true or false, not ${describe(value)}`);
-      return errors;
+      return;
     case 'integer':
     case 'number':
       if (typeof value !== 'number' || (s.type === 'integer' && !Number.isInteger(value)))
-        return fail(`must be ${s.type === 'integer' ? 'an integer' : 'a number'}, not ${describe(value)}`), errors;
+        return fail(`must be ${s.type === 'integer' ? 'an integer' : 'a number'}, not ${describe(value)}`);
       if (typeof s.minimum === 'number' && value < s.minimum) fail(`must be at least ${s.minimum}`);
       if (typeof s.maximum === 'number' && value > s.maximum) fail(`must be at most ${s.maximum}`);
-      return errors;
+      return;
     case 'array': {
-      if (!Array.isArray(value)) return fail(`must be a list, not ${describe(value)}`), errors;
+      if (!Array.isArray(value)) return fail(`must be a list, not ${describe(value)}`);
       if (typeof s.maxItems === 'number' && value.length > s.maxItems) fail(`must have at most ${s.maxItems} items`);
-      value.forEach((item, i) => errors.push(...checkShape(s.items as TSchema, item, `${field}[${i}]`)));
-      return errors;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        walk(s.items as Json, value[i], path, errors);
+        path.pop();
+      }
+      return;
     }
     case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value))
-        return fail(`must be an object, not ${describe(value)}`), errors;
-      if (s['x-kubernetes-preserve-unknown-fields']) return errors;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`must be an object, not ${describe(value)}`);
+      if (s['x-kubernetes-preserve-unknown-fields']) return;
       const obj = value as Json;
       if (s.patternProperties) {
-        const [inner] = Object.values(s.patternProperties as Record<string, TSchema>);
-        for (const [k, v] of Object.entries(obj)) if (inner) errors.push(...checkShape(inner, v, join(field, k)));
-        return errors;
+        const [inner] = Object.values(s.patternProperties as Record<string, Json>);
+        if (inner)
+          for (const k of Object.keys(obj)) {
+            path.push(k);
+            walk(inner, obj[k], path, errors);
+            path.pop();
+          }
+        return;
       }
-      const props = (s.properties ?? {}) as Record<string, TSchema>;
-      for (const key of (s.required as string[] | undefined) ?? [])
-        if (obj[key] === undefined) errors.push({ field: join(field, key), message: 'is required' });
-      for (const [k, v] of Object.entries(obj)) {
+      const props = (s.properties ?? {}) as Record<string, Json>;
+      for (const key of (s.required as string[] | undefined) ?? []) if (obj[key] === undefined) errors.push({ field: fieldOf(path, key), message: 'is required' });
+      for (const k of Object.keys(obj)) {
         const inner = props[k];
-        if (!inner) errors.push({ field: join(field, k), message: 'unknown field' });
-        else if (v !== undefined && v !== null) errors.push(...checkShape(inner, v, join(field, k)));
+        const v = obj[k];
+        if (!inner) errors.push({ field: fieldOf(path, k), message: 'unknown field' });
+        else if (v !== undefined && v !== null) {
+          path.push(k);
+          walk(inner, v, path, errors);
+          path.pop();
+        }
       }
-      return errors;
+      return;
     }
     default:
-      return errors;
+      return;
   }
+}
+
+/** Whether `value` passes `s` without errors (the path is restored whatever happens). */
+function passes(s: Json, value: unknown, path: Path): boolean {
+  const depth = path.length;
+  const e: ShapeError[] = [];
+  walk(s, value, path, e);
+  path.length = depth;
+  return e.length === 0;
 }

@@ -3,6 +3,8 @@
 import type { ClusterModel, FileTree } from '../model/types.js';
 import { checkedTree } from './check.js';
 import { renderTree } from './engines.js';
+import { setApplicationMemo } from './bundles.js';
+import { setDocumentMemo } from './yaml.js';
 
 /**
  * A model from assemble() was checked against the kinds' schemas (check.ts) when its problems were
@@ -10,6 +12,15 @@ import { renderTree } from './engines.js';
  */
 export function render(model: ClusterModel): FileTree {
   return checkedTree(model) ?? renderTree(model);
+}
+
+/**
+ * The re-render memos (of applications, bundle directories and YAML documents) on or off. They make
+ * the controller's re-render after one change cheap; a command that renders once turns them off.
+ */
+export function setRenderMemos(enabled: boolean): void {
+  setApplicationMemo(enabled);
+  setDocumentMemo(enabled);
 }
 
 export { applicationObjects, GENERATORS, type Generator } from './apps/index.js';

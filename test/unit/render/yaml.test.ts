@@ -55,6 +55,24 @@ describe('yamlDocument is byte-identical to yaml.stringify', () => {
     }
   });
 
+  test('strings of digits (quoted without asking the library) as the library quotes them', () => {
+    const digits = Array.from({ length: 20_000 }, (_, i) => String(i));
+    for (let i = 0; i < 1000; i++) digits.push(`0${i}`, `00${i}`);
+    digits.push('9'.repeat(400), '0'.repeat(100), '12345678901234567890', '08', '09', '0755');
+    for (const d of digits) expect(yamlDocument({ k: d })).toBe(stringify({ k: d }, YAML_OPTIONS));
+    same({ k: digits.slice(0, 500), [digits[7] as string]: { '0755': '0755' } });
+  });
+
+  test('paths starting with ./ (written plain without asking the library) as the library writes them', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const alphabet = 'aZ09_./@-: #"\'';
+    const paths = ['./', './a', './a:b', './a:', './a: b', './nodes/node-0/bundle-0', './-', './.', './/', './1', './1.5', './a#b', './a #b'];
+    for (let i = 0; i < 5000; i++)
+      paths.push(`./${Array.from({ length: Math.floor(rnd() * 8) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('')}`);
+    for (const p of paths) expect(yamlDocument({ k: p, l: [p] })).toBe(stringify({ k: p, l: [p] }, YAML_OPTIONS));
+  });
+
   test('round trip', () => {
     const v = { a: 'a\nb\n', b: ['on', 1, '1'], c: { d: null } };
     expect(parse(toYaml([v]), { version: '1.1' })).toEqual(v);
