@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { benchControllerLatency } from './controller-latency.js';
+import { benchFleetScale } from './fleet-scale.js';
 import { benchGitCommit } from './git-commit.js';
 import { benchRender } from './render.js';
 import { benchSchemaCheck } from './schema-check.js';
@@ -73,6 +74,20 @@ const BENCHES: Bench[] = [
       ['controller: change -> pushed commit, p50 / p99', `${ms((r.controller_change_to_commit_p50_s ?? NaN) * 1000)} / ${ms((r.controller_change_to_commit_p99_s ?? NaN) * 1000)}`, 'p50 < 1 s'],
       ['controller: 1,000 resources applied at once -> commits', String(r.controller_burst_1000_commits), '<= 5'],
     ],
+  },
+  {
+    // The longest (about 30 min: 110,000 objects are created in the API server first): last, and
+    // `npm run bench -- fleet` alone.
+    name: 'fleet',
+    run: benchFleetScale,
+    rows: (r) =>
+      [1, 10, 50, 100]
+        .filter((n) => r[`fleet.c${n}_cold_start_s`] !== undefined)
+        .map((n): Row => [
+          `controller, ${n} cluster(s) x 1,000 applications (${r[`fleet.c${n}_objects`]} objects): change -> commit p50 / p99, cold start, peak RSS, idle CPU`,
+          `${ms(r[`fleet.c${n}_change_to_commit_p50_s`]! * 1000)} / ${ms(r[`fleet.c${n}_change_to_commit_p99_s`]! * 1000)}, ${(r[`fleet.c${n}_cold_start_s`] ?? NaN).toFixed(0)} s, ${mb(r[`fleet.c${n}_peak_rss_mb`])}, ${(r[`fleet.c${n}_idle_cpu_ms_per_s`] ?? NaN).toFixed(1)} ms/s`,
+          n === 100 ? 'p50 < 1 s, p99 < 2 s, < 3 min, < 1.5 GB, ~0' : 'flat',
+        ]),
   },
 ];
 
