@@ -83,7 +83,10 @@ export class LeaderElector {
       while (!signal.aborted) {
         await sleep(this.retryPeriodMs, signal);
         if (signal.aborted) return;
-        if (await this.tryAcquireOrRenew()) {
+        // A renew that hangs (a partition drops packets rather than resetting) must not keep us
+        // leading past the renew deadline: by then another instance may take the Lease over.
+        const left = Math.max(0, this.renewDeadlineMs - (this.now() - lastRenew));
+        if (await within(this.tryAcquireOrRenew(), left)) {
           lastRenew = this.now();
           continue;
         }
@@ -169,4 +172,11 @@ export class LeaderElector {
       this.o.logger.warn({ err }, 'could not release the leader lease');
     }
   }
+}
+
+/** `attempt`'s answer, or false when it has not answered within `ms`. */
+function within(attempt: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([attempt, late]).finally(() => clearTimeout(timer));
 }

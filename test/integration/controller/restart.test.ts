@@ -90,6 +90,13 @@ describe('kure controller across a real API server restart', () => {
       // Down: nothing changes; /readyz goes 503 once the informers have failed for > 1 s, the leader
       // cannot renew its Lease for 3 s and stops leading; no commit.
       await waitFor(`/readyz 503 with the API server down (${signal})`, async () => (await readyz()) === 503, 10_000);
+      if (downMs > 3000) {
+        // Down longer than the renew deadline (3 s): the leader steps down (its workers stop) before
+        // the Lease (4 s) could expire and another instance take over.
+        await waitFor(`leadership given up within the renew deadline (${signal})`, () => !m.isLeader(), Math.max(1, 4000 - (Date.now() - downAt)));
+        await waitFor(`no reconcile in flight once leadership is given up (${signal})`, () => m.queue.inFlight() === 0, Math.max(1, 4000 - (Date.now() - downAt)));
+        expect(Date.now() - downAt).toBeLessThan(4000);
+      }
       const unreadyMs = Date.now() - downAt;
       if (Date.now() - downAt < downMs) await sleep(downMs - (Date.now() - downAt));
       expect(await readyz()).toBe(503);
