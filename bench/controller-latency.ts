@@ -10,7 +10,7 @@
 //   commits and reconciles made during both (should be 0: resync is every 10 min, no leader election
 //   here, so only watch bookmarks and re-connects remain).
 // Uses $KURE_TEST_KUBECONFIG when set, else starts the local control plane (and stops it after).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -20,6 +20,7 @@ import { KUBECONFIG_ENV, startControlPlane, type ControlPlane } from '../test/su
 import { gitCli, startGitServer } from '../test/support/git-server.js';
 import { createTestNamespace, loadTestKubeConfig, serverSideApply } from '../test/support/kube.js';
 import { installCrds } from '../test/integration/controller/harness.js';
+import { branchHead, percentile } from './process.js';
 
 const API = 'kure.dev/v1alpha1';
 const CHANGES = 20;
@@ -31,11 +32,6 @@ const obj = (kind: string, namespace: string, name: string, spec: Record<string,
 const app = (namespace: string, name: string, v: string) =>
   obj('KureApplication', namespace, name, { bundleRef: { name: 'web' }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } }] });
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 async function idle(m: Manager, quietMs: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -60,17 +56,7 @@ export async function benchControllerLatency(): Promise<Record<string, number>> 
     await installCrds();
     const ns = await createTestNamespace('bench');
     const gitdir = git.createRepo('fleet');
-    const head = () => {
-      try {
-        return readFileSync(path.join(gitdir, 'refs', 'heads', 'main'), 'utf8').trim();
-      } catch {
-        try {
-          return gitCli(['--git-dir', gitdir, 'rev-parse', '-q', '--verify', 'refs/heads/main']).trim();
-        } catch {
-          return ''; // no commit yet
-        }
-      }
-    };
+    const head = () => branchHead(gitdir);
     const commits = () => Number(gitCli(['--git-dir', gitdir, 'rev-list', '--count', 'main']).trim());
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     await serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'git-auth', namespace: ns, labels: { 'kure.dev/credentials': 'true' } }, data: { username: b64('kure'), password: b64('bench-password') } } as never);

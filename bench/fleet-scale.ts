@@ -14,9 +14,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KUBECONFIG_ENV, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
-import { gitCli, startGitServer } from '../test/support/git-server.js';
+import { startGitServer } from '../test/support/git-server.js';
 import { kubeRequest, loadTestKubeConfig } from '../test/support/kube.js';
 import { installCrds } from '../test/integration/controller/harness.js';
+import { branchHead, percentile } from './process.js';
 
 const API = 'kure.dev/v1alpha1';
 const SIZES = (process.env.KURE_BENCH_FLEET_SIZES ?? '1,10,50,100').split(',').map(Number);
@@ -30,10 +31,6 @@ const PLURAL: Record<string, string> = { KureCluster: 'kureclusters', KureNode: 
 const obj = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: API, kind, metadata: { name, namespace: NS }, spec });
 const appSpec = (bundle: string, name: string, v: string) => ({ bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } }] });
 
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
 
 const clusterName = (c: number) => `c${String(c).padStart(3, '0')}`;
 const bundleName = (c: number, b: number) => `${clusterName(c)}-b${String(b).padStart(3, '0')}`;
@@ -116,17 +113,7 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       data: { username: b64('kure'), password: b64('bench-password') },
     });
     let gitdir = '';
-    const head = () => {
-      try {
-        return readFileSync(path.join(gitdir, 'refs', 'heads', 'main'), 'utf8').trim();
-      } catch {
-        try {
-          return gitCli(['--git-dir', gitdir, 'rev-parse', '-q', '--verify', 'refs/heads/main']).trim();
-        } catch {
-          return '';
-        }
-      }
-    };
+    const head = () => branchHead(gitdir);
     const kubeconfig = process.env[KUBECONFIG_ENV]!;
     let created = 0;
     for (const size of SIZES) {

@@ -1,8 +1,9 @@
 // Whole-process measurements for benchmarks: wall time from spawn to exit, and the child's own peak
 // RSS and CPU time (reported by rusage-hook.ts from inside the child when it exits).
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import fs, { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HOOK = fileURLToPath(new URL('./rusage-hook.js', import.meta.url));
@@ -51,6 +52,25 @@ export const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/** The p-th percentile of sorted numbers (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+/** The commit `branch` points at in a bare repository, '' when it has none yet. */
+export function branchHead(gitdir: string, branch = 'main'): string {
+  try {
+    return readFileSync(path.join(gitdir, 'refs', 'heads', branch), 'utf8').trim();
+  } catch {
+    try {
+      return execFileSync('git', ['--git-dir', gitdir, 'rev-parse', '-q', '--verify', `refs/heads/${branch}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return ''; // no commit yet
+    }
+  }
+}
 
 /** A RAM-backed scratch directory when there is one (output on tmpfs, as the targets say), else the OS temp dir. */
 export function scratchDir(prefix: string): string {

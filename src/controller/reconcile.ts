@@ -12,8 +12,8 @@ export interface Result {
   requeueAfterMs?: number;
 }
 
-export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
+/** A failure the reconciler has already reported in status: logged once, without a stack. */
+abstract class ReportedError extends Error {
   /** Logged without a stack (logger.ts isExpectedError). */
   readonly expected = true;
   constructor(
@@ -25,16 +25,14 @@ export class TerminalError extends Error {
   }
 }
 
-/** An expected transient failure the reconciler already reported in status (Git down, a 5xx): retried with backoff, logged without a stack. */
-export class TransientError extends Error {
+/** Input that retrying cannot fix: not retried. */
+export class TerminalError extends ReportedError {
+  override readonly name = 'TerminalError';
+}
+
+/** An expected transient failure (Git down, a 5xx): retried with backoff. */
+export class TransientError extends ReportedError {
   override readonly name = 'TransientError';
-  readonly expected = true;
-  constructor(
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
 }
 
 export const isTerminal = (err: unknown): err is TerminalError => err instanceof TerminalError;
