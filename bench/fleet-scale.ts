@@ -4,12 +4,14 @@
 // APPS/10 bundles of 10 applications: about 1,100 Kure objects per cluster), all in one fleet
 // repository (clusters/<name>), the hardest layout: every push goes to one branch.
 // For each size the controller starts cold (fresh process, empty Git cache) and we measure:
-// - cold start: process start → every cluster Ready=True at a commit (status.lastCommit);
-// - change → pushed commit: one application of a random cluster changed (the apply returns) until
-//   the branch moves; CHANGES changes, p50 / p99;
+// - cold start: process start → every cluster Ready=True at a commit (status.lastCommit), and → every
+//   member's status written (they are written in the background: kure_status_writes_pending 0);
+// - change → pushed commit, once the statuses are in (steady state): one application of a random
+//   cluster changed (the apply returns) until the branch moves; CHANGES changes, p50 / p99;
 // - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS).
 // Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -84,8 +86,25 @@ async function allReady(n: number): Promise<boolean> {
   return ready.length >= n;
 }
 
-function startController(main: string, kubeconfig: string, cacheDir: string): ChildProcess {
-  const child = spawn(process.execPath, [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', '0', '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'], {
+/** A free loopback port for the controller's metrics. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The sum of a metric's series on the controller's /metrics. */
+async function metric(port: number, name: string): Promise<number> {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const m of body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
+function startController(main: string, kubeconfig: string, cacheDir: string, port: number): ChildProcess {
+  const child = spawn(process.execPath, [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', `127.0.0.1:${port}`, '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'], {
     stdio: ['ignore', process.env.KURE_BENCH_FLEET_LOG ? 'inherit' : 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`controller: ${d.toString()}`));
@@ -130,7 +149,8 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       // ---- cold start
       const cacheDir = mkdtempSync(path.join(tmpdir(), 'kure-bench-fleet-'));
       const started = performance.now();
-      controller = startController(main, kubeconfig, cacheDir);
+      const port = await freePort();
+      controller = startController(main, kubeconfig, cacheDir, port);
       const pid = controller.pid!;
       const deadline = Date.now() + 15 * 60_000;
       while (!(await allReady(size))) {
@@ -138,9 +158,14 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
         await new Promise((r) => setTimeout(r, 250));
       }
       const coldS = (performance.now() - started) / 1000;
-      // Let the status writes of the members settle before measuring changes.
-      await new Promise((r) => setTimeout(r, 5000));
-      console.error(`fleet-scale: ${size}: cold start to every cluster committed ${coldS.toFixed(1)} s`);
+      console.error(`fleet-scale: ${size}: cold start to every cluster committed ${coldS.toFixed(1)} s; waiting for the members' statuses`);
+      // Members' statuses are written in the background: changes are measured once they are all in (steady state).
+      while ((await metric(port, 'kure_status_writes_pending')) > 0 || (await metric(port, 'kure_workqueue_depth')) > 0) {
+        if (Date.now() > deadline) throw new Error(`the statuses of ${size} clusters were not written within 15 min`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const statusesS = (performance.now() - started) / 1000;
+      await new Promise((r) => setTimeout(r, 2000));
 
       // ---- one-application changes
       const latencies: number[] = [];
@@ -166,6 +191,7 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       const k = `fleet.c${size}`;
       out[`${k}_objects`] = size * (APPS + APPS / PER_BUNDLE + 2);
       out[`${k}_cold_start_s`] = coldS;
+      out[`${k}_statuses_written_s`] = statusesS;
       out[`${k}_change_to_commit_p50_s`] = percentile(latencies, 50);
       out[`${k}_change_to_commit_p99_s`] = percentile(latencies, 99);
       out[`${k}_peak_rss_mb`] = after.peakRssMb;

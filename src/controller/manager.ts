@@ -134,8 +134,12 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const informers: Informer<never>[] = [...Object.values(kure), secrets] as unknown as Informer<never>[];
 
   // ------------------------------------------------------------------ controllers
-  const statuses = new StatusWriter(api, () => new Date(), 32, (err, obj) =>
-    logger.debug({ err, object: `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}` }, 'status write failed; the next reconcile writes it'),
+  const statuses = new StatusWriter(
+    api,
+    () => new Date(),
+    32,
+    (err, obj) => logger.debug({ err, object: `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}` }, 'status write failed; the next reconcile writes it'),
+    (n) => metrics.statusWritesPending.set(n),
   );
   const listeners = new Set<(request: ClusterRequest, outcome: Result | Error) => void>();
   const clusters = new Controller<ClusterRequest>({

@@ -35,6 +35,11 @@ export class ControllerMetrics {
     registers: this.r,
   });
   readonly isLeader = new Gauge({ name: 'kure_leader', help: '1 while this instance holds the leader Lease.', registers: this.r });
+  readonly statusWritesPending = new Gauge({
+    name: 'kure_status_writes_pending',
+    help: "Members' statuses decided and not yet written (written in the background; high after a cold start of a large fleet).",
+    registers: this.r,
+  });
   readonly clusterReady = new Gauge({ name: 'kure_cluster_ready', help: '1 when the KureCluster is Ready (its tree is in Git), else 0.', labelNames: ['namespace', 'cluster'] as const, registers: this.r });
   readonly clusterLastPush = new Gauge({
     name: 'kure_cluster_last_push_timestamp_seconds',

@@ -27,6 +27,8 @@ export class StatusWriter {
     private readonly now: () => Date,
     private readonly concurrency = 32,
     private readonly onError: (err: unknown, obj: KureResource) => void = () => undefined,
+    /** Called with the backlog (enqueued, not yet written) when it changes: the kure_status_writes_pending gauge. */
+    private readonly onBacklog: (n: number) => void = () => undefined,
   ) {}
 
   /**
@@ -37,6 +39,7 @@ export class StatusWriter {
     const k = refKey(refOf(obj));
     this.pending.delete(k); // re-insert at the end: the newest goes last
     this.pending.set(k, { obj, ready, extra, changed });
+    this.onBacklog(this.backlog);
     while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
   }
 
@@ -66,6 +69,7 @@ export class StatusWriter {
       }
     } finally {
       this.running--;
+      this.onBacklog(this.backlog);
       if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
   }
