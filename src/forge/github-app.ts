@@ -10,7 +10,7 @@
 // githubAppInstallationID, githubAppPrivateKey, and optionally githubAppBaseURL (the API root of a
 // GitHub Enterprise Server, e.g. https://github.example/api/v3).
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { GITHUB_API, githubMessage } from './github.js';
+import { GITHUB_API, githubApiUrlFor, githubMessage } from './github.js';
 import { ForgeHttp } from './http.js';
 import { ForgeError } from './types.js';
 import type { ForgeCredentials } from './factory.js';
@@ -125,6 +125,16 @@ function sourceFor(keys: GitHubAppKeys, apiUrl: string, now?: () => number): Git
   return s;
 }
 
+/** api.github.com, or GitHub Enterprise Server's /api/v3 for an https clone URL on another host. */
+function apiRootOf(cloneUrl: string | undefined): string {
+  if (!cloneUrl || !/^https?:\/\//i.test(cloneUrl)) return GITHUB_API;
+  try {
+    return githubApiUrlFor(cloneUrl);
+  } catch {
+    return GITHUB_API;
+  }
+}
+
 /** Forget the cached installation tokens (tests; a rotated key gets a new entry anyway). */
 export function clearGitHubAppTokens(): void {
   sources.clear();
@@ -152,12 +162,12 @@ export const GITHUB_APP_KEYS = ['githubAppID', 'githubAppInstallationID', 'githu
  * ForgeError (kind `auth` for missing or refused keys, `rate-limit`, `network`) naming the key;
  * never the key or token.
  */
-export async function credentialsFromSecret(data: Record<string, string>, apiUrl?: string, opts: { now?: () => number } = {}): Promise<RepositoryCredentials> {
+export async function credentialsFromSecret(data: Record<string, string>, apiUrl?: string, opts: { now?: () => number; cloneUrl?: string } = {}): Promise<RepositoryCredentials> {
   const present = GITHUB_APP_KEYS.filter((k) => data[k] !== undefined && data[k] !== '');
   if (present.length > 0) {
     const missing = GITHUB_APP_KEYS.filter((k) => !present.includes(k));
     if (missing.length) throw new ForgeError('auth', `a GitHub App Secret needs the keys ${GITHUB_APP_KEYS.join(', ')}; missing: ${missing.join(', ')}`, { forge: 'github' });
-    const root = (data.githubAppBaseURL || apiUrl || GITHUB_API).replace(/\/+$/, '');
+    const root = (data.githubAppBaseURL || apiUrl || apiRootOf(opts.cloneUrl)).replace(/\/+$/, '');
     const token = await sourceFor({ appId: data.githubAppID!, installationId: data.githubAppInstallationID!, privateKey: data.githubAppPrivateKey! }, root, opts.now).token();
     return { git: { username: 'x-access-token', password: token }, forge: { token }, kind: 'github-app' };
   }

@@ -55,6 +55,10 @@ export class GitHubForge implements Forge {
     if ('token' in o.auth) {
       authorization = `Bearer ${o.auth.token}`;
       secrets = [o.auth.token];
+    } else if (o.auth.username === 'x-access-token') {
+      // A GitHub App installation token as Git credentials (credentialsFromSecret): Bearer for the API.
+      authorization = `Bearer ${o.auth.password}`;
+      secrets = [o.auth.password];
     } else {
       const basic = Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64');
       authorization = `Basic ${basic}`;

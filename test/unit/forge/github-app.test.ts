@@ -81,6 +81,20 @@ describe('credentialsFromSecret', () => {
     expect(api.requests.at(-1)!.headers.authorization).toBe('Bearer ghs_installation1SECRET');
   });
 
+  it('the Git credentials (x-access-token + token) given to forgeFor as they are also reach the API as Bearer', async () => {
+    const c = await creds(secret());
+    api.routes.push(FakeApi.on('GET', '/repos/org/fleet/pulls/1', { status: 404, body: { message: 'Not Found' } }));
+    await failure(forgeFor('github', 'https://github.com/org/fleet.git', c.git, api.origin).get(1));
+    expect(api.requests.at(-1)!.headers.authorization).toBe('Bearer ghs_installation1SECRET');
+  });
+
+  it('without apiUrl the API root comes from the clone URL: another host than github.com is GitHub Enterprise Server (/api/v3)', async () => {
+    api.reset(FakeApi.on('POST', '/api/v3/app/installations/42/access_tokens', accessTokens));
+    const c = await credentialsFromSecret(secret(), undefined, { now: () => clock, cloneUrl: `${api.origin}/org/fleet.git` });
+    expect(c.forge.token).toBe('ghs_installation1SECRET');
+    expect(api.requests.map((r) => r.url)).toEqual(['/api/v3/app/installations/42/access_tokens']);
+  });
+
   it('caches the token; asks again only 5 minutes before expires_at; concurrent callers share one request', async () => {
     await Promise.all([creds(secret()), creds(secret()), creds(secret())]);
     expect(minted).toBe(1);
