@@ -22,7 +22,7 @@ export class ForgeHttp {
 
   scrub(s: string): string {
     let out = s;
-    for (const secret of this.o.secrets) if (secret && secret.length >= 4) out = out.split(secret).join('[REDACTED]');
+    for (const secret of this.o.secrets) if (secret) out = out.split(secret).join('[REDACTED]');
     return out;
   }
 
