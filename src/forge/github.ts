@@ -142,17 +142,25 @@ export class GitHubForge implements Forge {
    */
   async checks(sha: string): Promise<'success' | 'pending' | 'failure' | 'none'> {
     const s = encodeURIComponent(sha);
-    const [status, runs] = await Promise.all([
-      this.call<{ state: string; total_count: number }>('GET', `/commits/${s}/status`),
-      this.call<{ total_count: number; check_runs: { status: string; conclusion: string | null }[] }>('GET', `/commits/${s}/check-runs?per_page=100`),
-    ]);
+    const [status, checkRuns] = await Promise.all([this.call<{ state: string; total_count: number }>('GET', `/commits/${s}/status`), this.checkRuns(s)]);
     const statuses = status.data?.total_count ?? 0;
-    const checkRuns = runs.data?.check_runs ?? [];
     if (statuses === 0 && checkRuns.length === 0) return 'none';
     const failed = ['failure', 'cancelled', 'timed_out', 'action_required', 'startup_failure', 'stale'];
     if ((statuses > 0 && (status.data.state === 'failure' || status.data.state === 'error')) || checkRuns.some((r) => r.status === 'completed' && failed.includes(r.conclusion ?? ''))) return 'failure';
     if ((statuses > 0 && status.data.state !== 'success') || checkRuns.some((r) => r.status !== 'completed')) return 'pending';
     return 'success';
+  }
+
+  /** All check runs of the commit (100 a page, at most 10 pages). */
+  private async checkRuns(sha: string): Promise<{ status: string; conclusion: string | null }[]> {
+    const all: { status: string; conclusion: string | null }[] = [];
+    for (let page = 1; page <= 10; page++) {
+      const { data } = await this.call<{ total_count: number; check_runs: { status: string; conclusion: string | null }[] }>('GET', `/commits/${sha}/check-runs?per_page=100${page > 1 ? `&page=${page}` : ''}`);
+      const runs = data?.check_runs ?? [];
+      all.push(...runs);
+      if (runs.length < 100 || all.length >= (data?.total_count ?? 0)) break;
+    }
+    return all;
   }
 
   async merge(number: number, opts: MergeOptions): Promise<MergeOutcome> {

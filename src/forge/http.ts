@@ -49,7 +49,8 @@ export class ForgeHttp {
     const retryAfter = Number(h('retry-after'));
     const remaining = h('x-ratelimit-remaining') ?? h('ratelimit-remaining');
     const reset = Number(h('x-ratelimit-reset') ?? h('ratelimit-reset'));
-    const limited = res.status === 429 || (res.status === 403 && (remaining === '0' || h('retry-after') !== null));
+    // GitHub's secondary limits are a 403 that may come without either header: its message says so.
+    const limited = res.status === 429 || (res.status === 403 && (remaining === '0' || h('retry-after') !== null || /rate limit/i.test(said)));
     let retryAfterSeconds: number | undefined;
     if (limited) {
       if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterSeconds = Math.ceil(retryAfter);

@@ -108,6 +108,16 @@ describe('GitHubForge requests and answers', () => {
       set({ state: 'pending', total_count: 0 }, [{ status: 'completed', conclusion: 'success' }]);
       expect(await forge().checks(sha)).toBe('success');
     });
+    it('reads every page of check runs: a failure on page 2 fails', async () => {
+      const ok = { status: 'completed', conclusion: 'success' };
+      api.reset(
+        FakeApi.on('GET', `/repos/org/fleet/commits/${sha}/status`, { status: 200, body: { state: 'success', total_count: 1, sha, statuses: [] } }),
+        FakeApi.on('GET', `/repos/org/fleet/commits/${sha}/check-runs?per_page=100`, { status: 200, body: { total_count: 101, check_runs: Array.from({ length: 100 }, () => ok) } }),
+        FakeApi.on('GET', `/repos/org/fleet/commits/${sha}/check-runs?per_page=100&page=2`, { status: 200, body: { total_count: 101, check_runs: [{ status: 'completed', conclusion: 'failure' }] } }),
+      );
+      expect(await forge().checks(sha)).toBe('failure');
+      expect(api.requests).toHaveLength(3);
+    });
     it('pending while a status is pending or a check run is queued or in progress', async () => {
       set({ state: 'pending', total_count: 1 }, [{ status: 'completed', conclusion: 'success' }]);
       expect(await forge().checks(sha)).toBe('pending');
@@ -180,6 +190,10 @@ describe('GitHubForge errors', () => {
     expect(await failure(forge().get(7))).toMatchObject({ kind: 'rate-limit', retryAfterSeconds: 30 });
     api.reset(FakeApi.on('GET', '/repos/org/fleet/pulls/7', { status: 429, headers: { 'retry-after': '7' }, body: { message: 'slow down' } }));
     expect(await failure(forge().get(7))).toMatchObject({ kind: 'rate-limit', retryAfterSeconds: 7 });
+  });
+  it('a 403 whose message says secondary rate limit, without headers, is rate-limit (a minute)', async () => {
+    api.reset(FakeApi.on('GET', '/repos/org/fleet/pulls/7', { status: 403, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } }));
+    expect(await failure(forge().get(7))).toMatchObject({ kind: 'rate-limit', retryAfterSeconds: 60 });
   });
   it('404 is not-found, 5xx network; an unreachable API is network', async () => {
     api.reset(FakeApi.on('GET', '/repos/org/fleet/pulls/7', { status: 502, body: { message: 'Server Error' } }));
