@@ -1,7 +1,7 @@
 // Gitea's REST API (/api/v1) with plain fetch: Gitea publishes no kept official TypeScript client
 // (its SDK is Go), and the calls are few. Authorization is `token <token>` (or Basic); the token
 // never appears in an error or a log line.
-import { ForgeError, type Forge, type MergeMethod, type MergeOutcome, type OpenRequest, type PullRequest } from './types.js';
+import { ForgeError, type Forge, type MergeOptions, type MergeOutcome, type OpenRequest, type PullRequest } from './types.js';
 
 export interface GiteaOptions {
   /** e.g. http://gitea.example/api/v1 */
@@ -152,7 +152,7 @@ export class GiteaForge implements Forge {
     return 'failure';
   }
 
-  async merge(number: number, opts: { method: MergeMethod; sha: string; deleteBranch?: boolean }): Promise<MergeOutcome> {
+  async merge(number: number, opts: MergeOptions): Promise<MergeOutcome> {
     const { status, data } = await this.call<{ message?: string } | undefined>(
       'POST',
       `/pulls/${number}/merge`,

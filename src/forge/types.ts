@@ -37,6 +37,13 @@ export interface MergeOutcome {
   conflict?: boolean;
 }
 
+export interface MergeOptions {
+  method: MergeMethod;
+  sha: string;
+  deleteBranch?: boolean;
+  auto?: boolean;
+}
+
 export interface Forge {
   readonly name: 'gitea' | 'github' | 'gitlab';
   /** The most recent PR from `head` into `base`, in any state; undefined when there is none. */
@@ -47,8 +54,13 @@ export interface Forge {
   get(number: number): Promise<PullRequest>;
   /** Combined commit status of `sha` (what required checks report). */
   checks(sha: string): Promise<'success' | 'pending' | 'failure' | 'none'>;
-  /** Merge, only if `sha` is still the head; the forge enforces required checks and approvals. */
-  merge(number: number, opts: { method: MergeMethod; sha: string; deleteBranch?: boolean }): Promise<MergeOutcome>;
+  /**
+   * Merge, only if `sha` is still the head; the forge enforces required checks and approvals.
+   * `auto`: ask the forge to merge by itself once the pipeline succeeds (GitLab's
+   * merge_when_pipeline_succeeds); the others ignore it. syncPullRequest does not ask: it merges
+   * when the forge accepts, on each look.
+   */
+  merge(number: number, opts: MergeOptions): Promise<MergeOutcome>;
 }
 
 export type ForgeErrorKind = 'auth' | 'rate-limit' | 'not-found' | 'invalid' | 'network' | 'other';

@@ -33,8 +33,9 @@ describe('forgeFor and GiteaForge.fromCloneUrl', () => {
     const f = GiteaForge.fromCloneUrl('https://git.example.com/sub/platform/fleet.git', { token: 't' }) as unknown as { base: string };
     expect(f.base).toBe('https://git.example.com/sub/api/v1/repos/platform/fleet');
   });
-  it('refuses GitHub and GitLab (not implemented) and missing credentials with a ForgeError naming the field', () => {
-    expect(() => forgeFor('github', 'https://github.com/a/b.git', { token: 't' })).toThrow(/pullRequest.forge github is not supported yet/);
+  it('builds GitHub and GitLab clients, and refuses missing credentials with a ForgeError naming the field', () => {
+    expect(forgeFor('github', 'https://github.com/a/b.git', { token: 't' }).name).toBe('github');
+    expect(forgeFor('gitlab', 'https://gitlab.com/a/b.git', { token: 't' }).name).toBe('gitlab');
     expect(() => forgeFor('gitea', 'https://g/a/b.git', {})).toThrow(ForgeError);
     expect(() => forgeFor('gitea', 'https://g/a/b.git', {})).toThrow(/spec.repository.secretRef/);
   });
