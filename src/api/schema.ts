@@ -324,7 +324,7 @@ export const ClusterSpec = obj(
         ),
         secretRef: opt(
           LocalRef(
-            'Secret in this namespace with the credentials Kure pushes with: keys username and password, or token. It must ' +
+            'Secret in this namespace with the credentials Kure pushes with: keys username and password, or token, or (a GitHub App) githubAppID, githubAppInstallationID and githubAppPrivateKey. It must ' +
               'carry the label kure.dev/credentials=true: the controller lists and watches only Secrets so labelled, and an ' +
               'unlabelled one is reported as Ready=False, reason SecretNotLabelled. Only the controller reads it (kure render ' +
               'does not push). It is not reused by Flux bootstrap. Default: none (anonymous).',

@@ -12,7 +12,7 @@ import { bundlesOf, isolate } from './isolation.js';
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
 import type { CommitMessage, GitSink } from '../git/sink.js';
 import type { SigningKey } from '../git/sign.js';
-import { ForgeError, syncClusterPullRequest, writeModeOf } from '../forge/index.js';
+import { ForgeError, GITHUB_APP_KEYS, credentialsFromSecret, syncClusterPullRequest, writeModeOf } from '../forge/index.js';
 import { VERSION } from '../version.js';
 import { gitErrorKind, type AssembledClusterLike, type GitAuth, type GitTarget, type Pipeline, type ResourceCache, type Sink, type SyncResult } from './contracts.js';
 import type { EventRecorder, EventType } from './events.js';
@@ -43,6 +43,13 @@ export interface ClusterReconcilerDeps {
   credentialsNamespaces?: readonly string[];
   statuses?: StatusWriter;
   now?: () => Date;
+}
+
+/** Why a cluster has no Git target now; `transient`: retried with backoff (a forge that did not answer). */
+interface TargetProblem {
+  problem: string;
+  reason: string;
+  transient?: boolean;
 }
 
 /** What one reconcile decided. The final step (`conclude`) writes it; nothing else writes status. */
@@ -176,8 +183,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
 
     const target = await this.target(cluster);
     if ('problem' in target) {
-      // Not retried: the Secret informer brings the cluster back when the Secret appears, gets its label or changes.
-      return notReady(target.reason, target.problem, `KureCluster ${key} cannot push: ${target.problem}`, 'terminal');
+      // Not retried (unless transient): the Secret informer brings the cluster back when the Secret appears, gets its label or changes.
+      return notReady(target.reason, target.problem, `KureCluster ${key} cannot push: ${target.problem}`, target.transient ? 'transient' : 'terminal');
     }
 
     if (writeModeOf(cluster.spec.repository) === 'pullRequest') return this.throughPullRequest(key, cluster, target, tree, this.commitMessage(key, ac, () => this.d.pipeline.owners?.(model, tree) ?? new Map()), signal);
@@ -421,13 +428,13 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   }
 
   /** The Git target of a cluster, from its spec with the defaults (repository.ts), with its credentials. */
-  private async target(cluster: KureCluster): Promise<GitTarget | { problem: string; reason: string }> {
+  private async target(cluster: KureCluster): Promise<GitTarget | TargetProblem> {
     const repo = repositoryOf(cluster);
     if (!repo.url) return { problem: 'spec.repository.url is not set', reason: Reason.InvalidSpec };
     const spec = cluster.spec.repository;
     const target: GitTarget = { url: repo.url, branch: repo.branch, path: repo.path ?? '', author: repo.author, ...(spec?.createBranch ? { createBranch: true } : {}) };
     if (repo.secretRef) {
-      const creds = await this.credentials(cluster.metadata.namespace ?? '', repo.secretRef, spec?.signCommits === true);
+      const creds = await this.credentials(cluster, repo.secretRef, spec?.signCommits === true);
       if ('problem' in creds) return creds;
       target.auth = creds.auth;
       if (creds.signingKey) target.signingKey = creds.signingKey;
@@ -441,7 +448,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
    * metadata-only GET tells which, without its data ever reaching Kure. An unlabelled Secret is never
    * used, even when Kure's RBAC would let it read it.
    */
-  private async credentials(namespace: string, name: string, signing: boolean): Promise<{ auth: GitAuth; signingKey?: SigningKey } | { problem: string; reason: string }> {
+  private async credentials(cluster: KureCluster, name: string, signing: boolean): Promise<{ auth: GitAuth; signingKey?: SigningKey } | TargetProblem> {
+    const namespace = cluster.metadata.namespace ?? '';
     const where = `Secret ${namespace}/${name} (spec.repository.secretRef)`;
     const allowed = this.d.credentialsNamespaces;
     if (allowed && !allowed.includes(namespace)) {
@@ -473,8 +481,21 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     }
     const data = decodeSecret(secret);
     if (!data) return notFound;
-    const auth: GitAuth | undefined = data.token ? { token: data.token } : data.username !== undefined && data.password !== undefined ? { username: data.username, password: data.password } : undefined;
-    if (!auth) return { problem: `${where} must have the keys username and password, or token`, reason: Reason.NotFound };
+    let auth: GitAuth | undefined;
+    if (GITHUB_APP_KEYS.some((k) => data[k])) {
+      // A GitHub App: an installation token, minted from the App's key and renewed before it expires
+      // (cached; no call while it is fresh), for both Git and the forge API.
+      const repo = cluster.spec.repository;
+      try {
+        auth = (await credentialsFromSecret(data, repo.pullRequest?.apiUrl, { cloneUrl: repo.url })).git;
+      } catch (err) {
+        const kind = err instanceof ForgeError ? err.kind : 'network';
+        const problem = `${where}: GitHub App token (${kind}): ${scrubString((err as Error).message)}`;
+        return kind === 'auth' ? { problem, reason: Reason.ForgeError } : { problem, reason: Reason.ForgeError, transient: true };
+      }
+    } else if (data.token) auth = { token: data.token };
+    else if (data.username !== undefined && data.password !== undefined) auth = { username: data.username, password: data.password };
+    if (!auth) return { problem: `${where} must have the keys username and password, or token, or githubAppID, githubAppInstallationID and githubAppPrivateKey`, reason: Reason.NotFound };
     if (!signing) return { auth };
     if (!data.signingKey) return { problem: `${where} must have the key signingKey (an armored OpenPGP private key): spec.repository.signCommits is true`, reason: Reason.NotFound };
     return { auth, signingKey: { armoredKey: data.signingKey, ...(data.signingKeyPassphrase ? { passphrase: data.signingKeyPassphrase } : {}) } };

@@ -257,7 +257,7 @@ export function helpText(): string {
     'Endpoints on --metrics-addr: /metrics (Prometheus), /healthz (liveness), /readyz',
     '(informers synced and watching).',
     'Git credentials come from the Secret named by KureCluster spec.repository.secretRef',
-    '(keys username+password, or token); they never appear in logs, events or status.',
+    '(keys username+password, or token, or a GitHub App: githubAppID+githubAppInstallationID+githubAppPrivateKey); they never appear in logs, events or status.',
     'Only Secrets labelled kure.dev/credentials=true are listed, watched and used.',
     `Example: kure controller --kubeconfig ~/.kube/config --namespaces team-a,team-b --settle ${formatDuration(500)}`,
   );
