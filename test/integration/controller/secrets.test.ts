@@ -1,7 +1,10 @@
 // Secrets stay secret: known credentials are fed through the controller's failure paths (wrong
-// password, a pre-receive hook that echoes the pusher's token, a Git server that is down) and
+// password, a pre-receive hook that echoes the pusher's token, a redirect to a URL with userinfo,
+// credentials in the repository URL itself) and
 // searched for in everything Kure writes: its logs (every level), Events, status, commit messages.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -70,5 +73,47 @@ describe('credentials never leak', () => {
     const all = await everythingKureWrote(ns, 'hooked');
     expect(all).toContain('need a signed commit'); // the search looks where the text went
     for (const e of encodings(GIT_PASSWORD)) expect({ leaked: e, found: all.includes(e) }).toEqual({ leaked: e, found: false });
+  });
+
+  it('a redirect to a URL that carries credentials, and credentials written into repository.url: neither leaks', async () => {
+    const ns = await newNamespace('sec');
+    git.createRepo('redirected');
+    const inLocation = `l0cation-${ns}-Pa55`;
+    // Every request is answered 302 to the real server with a password in the Location's userinfo.
+    const target = new URL(git.url('redirected'));
+    const redirector = createServer((req, res) => {
+      res.writeHead(302, { Location: `${target.protocol}//${GIT_USER}:${inLocation}@${target.host}${req.url ?? '/'}` });
+      res.end();
+    });
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    try {
+      const port = (redirector.address() as AddressInfo).port;
+      await createGitSecret(ns);
+      await applyAll(smallCluster(ns, `http://127.0.0.1:${port}${target.pathname}`));
+      await start(ns);
+      const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'GitError' });
+      expect(c.message).toMatch(/302|redirect/i);
+      const all = await everythingKureWrote(ns, 'redirected');
+      for (const secret of [inLocation, GIT_PASSWORD]) for (const e of encodings(secret)) expect({ leaked: e, found: all.includes(e) }).toEqual({ leaked: e, found: false });
+    } finally {
+      await new Promise((r) => redirector.close(r));
+    }
+
+    // Credentials in the URL itself (a wrong password there): used, and never shown.
+    const ns2 = await newNamespace('sec');
+    const inUrl = `ur1-${ns2}-Pa55`;
+    const withUserinfo = new URL(git.url('redirected'));
+    withUserinfo.username = GIT_USER;
+    withUserinfo.password = inUrl;
+    await applyAll(
+      smallCluster(ns2, withUserinfo.toString()).map((o) =>
+        o.kind === 'KureCluster' ? ({ ...o, spec: { ...o.spec, repository: { url: withUserinfo.toString(), path: 'clusters/prod' } } } as typeof o) : o,
+      ),
+    );
+    await start(ns2);
+    const c2 = await waitReady('KureCluster', ns2, 'prod', { status: 'False', reason: 'GitError' });
+    expect(c2.message).toMatch(/auth/i);
+    const all2 = await everythingKureWrote(ns2, 'redirected');
+    for (const e of encodings(inUrl)) expect({ leaked: e, found: all2.includes(e) }).toEqual({ leaked: e, found: false });
   });
 });
