@@ -13,6 +13,8 @@ export {
   type NodeConfig,
 } from './model/builder.js';
 export { Reason, ValidationError, formatProblem, formatRef, refKey } from './model/problems.js';
+/** Every reason Kure's status conditions carry (Ready, Reconciling, Stalled). */
+export { Reason as ConditionReason } from './api/reasons.js';
 export type * from './model/types.js';
 export { render } from './render/index.js';
 export { KUBERNETES_VERSION, hasSchema, kindInfo, validateObject, type KindInfo as KubeKindInfo, type SchemaError } from './schemas/index.js';

@@ -9,49 +9,8 @@ export const RECONCILING = 'Reconciling';
 /** kstatus: True when retrying cannot help (invalid spec, credentials refused) until the input changes. */
 export const STALLED = 'Stalled';
 
-/** Reasons of the Ready condition. */
-export const Reason = {
-  /** The hierarchy rendered and the repository holds the result. */
-  Rendered: 'Rendered',
-  /** A field has a value that is not allowed (names, paths, one-of rules, ...). */
-  InvalidSpec: 'InvalidSpec',
-  /** A reference (clusterRef, parentRef, nodeRef, bundleRef, dependsOn, secretRef) names nothing. */
-  NotFound: 'NotFound',
-  /** KureCluster spec.repository.secretRef names a Secret that exists but lacks kure.dev/credentials=true. */
-  SecretNotLabelled: 'SecretNotLabelled',
-  DependencyCycle: 'DependencyCycle',
-  /** A cross-namespace attachment the bundle does not admit. */
-  NotAllowed: 'NotAllowed',
-  Duplicate: 'Duplicate',
-  /** Fetch, commit or push failed; see the message. */
-  GitError: 'GitError',
-  /** spec.suspend is true: nothing is pushed. */
-  Suspended: 'Suspended',
-  Progressing: 'Progressing',
-  /** Reconciling=True: the last attempt failed transiently and is retried with backoff. */
-  ProgressingWithRetry: 'ProgressingWithRetry',
-  /** writeMode pullRequest: the base branch holds the tree (the pull request merged, or nothing to change). */
-  Merged: 'Merged',
-  /** writeMode pullRequest: a pull request waits for review, checks or a merge. */
-  PullRequestOpen: 'PullRequestOpen',
-  /** writeMode pullRequest: the forge refused the merge (conflict); rebuilt on the next sync. */
-  Conflict: 'Conflict',
-  /** writeMode pullRequest: Kure's pull request was closed without merge; not re-opened until the tree changes. */
-  PullRequestClosed: 'PullRequestClosed',
-  /** writeMode pullRequest: the forge's API failed (its message follows). */
-  ForgeError: 'ForgeError',
-  /** Cluster: rendered and pushed, but some bundles are held back at their last good state in Git (their own objects say why). */
-  Degraded: 'Degraded',
-  /** A member of a bundle held back at its last good state in Git because of a problem inside the bundle. */
-  HeldBack: 'HeldBack',
-  /** The cluster is being deleted (deletionPolicy is being applied). */
-  Deleting: 'Deleting',
-  /** This object is fine, but the cluster it belongs to could not be rendered or pushed. */
-  ClusterNotReady: 'ClusterNotReady',
-  /** The object reaches no KureCluster. */
-  NoCluster: 'NoCluster',
-} as const;
-export type Reason = (typeof Reason)[keyof typeof Reason];
+export { Reason } from '../api/reasons.js';
+import { Reason } from '../api/reasons.js';
 
 export type ConditionStatus = Condition['status'];
 
