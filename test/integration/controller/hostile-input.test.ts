@@ -7,7 +7,7 @@
 import type { Manager } from '../../../src/controller/manager.js';
 import type { GitServer } from '../../support/git-server.js';
 import { kubeRequest } from '../../support/kube.js';
-import { MAX_DEPTH } from '../../../src/model/limits.js';
+import { MAX_DEPTH, MAX_OBJECT_BYTES } from '../../../src/model/limits.js';
 import {
   apply,
   applyAll,
@@ -88,4 +88,17 @@ describe('hostile input through the API server', () => {
     await apply(configMapApp(ns, 'good', 'web', { v: '2' }));
     await waitFor('a later change still committed', () => commitCount(git, 'hostile') === 2, 60_000);
   }, 180_000);
+
+  it('an object larger than the documented limit (MAX_OBJECT_BYTES, 1.5 MiB) never reaches the controller: the API server refuses it, saying why', async () => {
+    const ns = await newNamespace('kh');
+    const big = 'x'.repeat(MAX_OBJECT_BYTES + 1024);
+    const obj = { apiVersion: 'kure.dev/v1alpha1', kind: 'KureApplication', metadata: { name: 'big', namespace: ns }, spec: { bundleRef: { name: 'web' }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { big } }] } };
+    const err = await kubeRequest('POST', `/apis/kure.dev/v1alpha1/namespaces/${ns}/kureapplications`, obj).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number; message?: string },
+    );
+    expect(err).toBeDefined();
+    expect(String(err?.status)).toMatch(/^(413|422|500)$/);
+    expect(String(err?.message ?? err)).toMatch(/too large|exceeds|limit/i);
+  });
 });
