@@ -6,10 +6,19 @@
 // first reconcile writes a thousand statuses per cluster, and the API server, not Kure, sets the pace.
 import type { KureKind, KureResource } from '../api/schema.js';
 import { refKey, refOf } from '../model/problems.js';
-import type { KureWriter } from './kube.js';
+import { statusCode, type KureWriter } from './kube.js';
 import { nextStatus, statusEqual, type ReadyInput } from './status.js';
 
 export type StatusExtra = Parameters<typeof nextStatus>[4];
+
+interface Pending {
+  obj: KureResource;
+  ready: ReadyInput;
+  extra?: StatusExtra;
+  /** Runs when the status really changed and was written. */
+  changed?: () => void;
+  attempts?: number;
+}
 
 const MAX_REMEMBERED = 50_000;
 
@@ -18,7 +27,9 @@ export class StatusWriter {
   private readonly written = new Map<string, { before: string | undefined; status: Record<string, unknown> }>();
 
   /** Statuses waiting to be written, newest per object (Map order: first enqueued first). */
-  private readonly pending = new Map<string, { obj: KureResource; ready: ReadyInput; extra?: StatusExtra; changed?: () => void }>();
+  private readonly pending = new Map<string, Pending>();
+  /** Failed writes waiting for their retry (counted in the backlog). */
+  private retrying = 0;
   private running = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -29,6 +40,8 @@ export class StatusWriter {
     private readonly onError: (err: unknown, obj: KureResource) => void = () => undefined,
     /** Called with the backlog (enqueued, not yet written) when it changes: the kure_status_writes_pending gauge. */
     private readonly onBacklog: (n: number) => void = () => undefined,
+    /** Retries of a failed write (not for an object that is gone), 200 ms doubling to 30 s. */
+    private readonly retries = 8,
   ) {}
 
   /**
@@ -45,7 +58,7 @@ export class StatusWriter {
 
   /** Statuses enqueued and not yet written. */
   get backlog(): number {
-    return this.pending.size + this.running;
+    return this.pending.size + this.running + this.retrying;
   }
 
   /** Resolves when every enqueued status has been written (tests, shutdown). */
@@ -63,8 +76,9 @@ export class StatusWriter {
         try {
           if (await this.write(item.obj, item.ready, item.extra)) item.changed?.();
         } catch (err) {
-          // The object may be gone or the API server away: the next reconcile writes it again.
           this.onError(err, item.obj);
+          // Nothing else will write it (the cluster's reconcile is done): retry, unless the object is gone.
+          if (statusCode(err) !== 404 && (item.attempts ?? 0) < this.retries) this.retryLater(k, { ...item, attempts: (item.attempts ?? 0) + 1 });
         }
       }
     } finally {
@@ -72,6 +86,19 @@ export class StatusWriter {
       this.onBacklog(this.backlog);
       if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  private retryLater(k: string, item: Pending): void {
+    this.retrying++;
+    const timer = setTimeout(() => {
+      this.retrying--;
+      // A newer status enqueued meanwhile wins.
+      if (!this.pending.has(k)) this.pending.set(k, item);
+      this.onBacklog(this.backlog);
+      while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
+      if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }, Math.min(30_000, 200 * 2 ** ((item.attempts ?? 1) - 1)));
+    timer.unref?.();
   }
 
   /** Writes the status when it changed; true when it did. */

@@ -188,7 +188,8 @@ export class CachedRepo {
   /** The message and committer time (ISO 8601) of commit `oid`. */
   async commitInfo(oid: string): Promise<{ message: string; time: string }> {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-    return { message: commit.message, time: new Date(commit.committer.timestamp * 1000).toISOString() };
+    // Git ends a message with a newline; give it back as it was written.
+    return { message: commit.message.replace(/\n$/, ''), time: new Date(commit.committer.timestamp * 1000).toISOString() };
   }
 
   private async commitTreeOf(oid: string): Promise<string> {

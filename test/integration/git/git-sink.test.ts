@@ -93,7 +93,8 @@ describe('GitSink', () => {
     git(gitdir, 'fsck', '--strict');
 
     const again = await sink.sync(t, tree(base), 'should not be committed');
-    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1, drifted: [] });
+    // Nothing pushed: the head, with its message and time (a caller can tell a commit of its own it has not recorded).
+    expect(again).toEqual({ changed: false, sha: first.sha, changedPaths: [], attempts: 1, drifted: [], message: first.message, time: expect.any(String) });
     expect(commits(gitdir)).toBe(2);
 
     const changed = await sink.sync(t, tree({ ...base, 'apps/podinfo/service.yaml': 'kind: Service\nspec: {}\n' }), changeMessage('production'));
@@ -385,11 +386,12 @@ describe('GitSink', () => {
     const before = head(gitdir);
     const sink = new GitSink({ cacheDir: path.join(tmp, 'cache') });
     const bad: [Partial<GitTarget>, Record<string, string>, RegExp][] = [
-      [{ path: '../outside' }, base, /escapes/],
-      [{ path: 'clusters/../../x' }, base, /escapes/],
-      [{ path: '' }, base, /repository root/],
-      [{ path: '.' }, base, /repository root/],
-      [{ path: '/abs' }, base, /absolute/],
+      // The owned path is checked with the model's normaliser (one for both), in its words.
+      [{ path: '../outside' }, base, /inside the repository/],
+      [{ path: 'clusters/../../x' }, base, /inside the repository/],
+      [{ path: '' }, base, /below the repository root/],
+      [{ path: '.' }, base, /below the repository root/],
+      [{ path: '/abs' }, base, /relative/],
       [{ path: 'a/.git/hooks' }, base, /\.git/],
       [{}, { '../escape.yaml': 'x' }, /escapes/],
       [{}, { 'a/../../escape.yaml': 'x' }, /escapes/],

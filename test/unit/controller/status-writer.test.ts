@@ -38,10 +38,30 @@ describe('StatusWriter', () => {
         if (name === 'bad') throw new Error('404');
       },
     };
-    const w = new StatusWriter(kube, () => new Date(), 2, (_err, o) => failed.push(o.metadata.name));
+    const w = new StatusWriter(kube, () => new Date(), 2, (_err, o) => failed.push(o.metadata.name), undefined, 0);
     for (const n of ['x', 'bad', 'y']) w.enqueue(obj(n), ready(n));
     await w.idle();
     expect(failed).toEqual(['bad']);
     expect(w.backlog).toBe(0);
+  });
+
+  it('retries a failed write (nothing else would write it), but not for an object that is gone', async () => {
+    const calls: string[] = [];
+    const kube = {
+      patchStatus: async (_k: string, _n: string, name: string) => {
+        calls.push(name);
+        if (name === 'gone') throw Object.assign(new Error('not found'), { code: 404 });
+        if (name === 'flaky' && calls.filter((c) => c === 'flaky').length < 3) throw Object.assign(new Error('too many requests'), { code: 429 });
+      },
+    };
+    const pending: number[] = [];
+    const w = new StatusWriter(kube, () => new Date(), 2, () => undefined, (n) => pending.push(n));
+    w.enqueue(obj('flaky'), ready('f'));
+    w.enqueue(obj('gone'), ready('g'));
+    await w.idle();
+    expect(calls.filter((c) => c === 'flaky')).toHaveLength(3);
+    expect(calls.filter((c) => c === 'gone')).toHaveLength(1);
+    expect(pending.at(-1)).toBe(0);
+    expect(Math.max(...pending)).toBeGreaterThan(0);
   });
 });
