@@ -5,7 +5,7 @@
 // Verdict; none writes. The contract (return, throw, throw TerminalError) is in reconcile.ts.
 import type { KureCluster, KureResource } from '../api/schema.js';
 import { clusterKeyOf, parentKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
-import { cmp, formatProblem, formatRef, refKey, refOf } from '../model/problems.js';
+import { cmp, formatProblem, formatRef, formatRefKey, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
 import type { BundleModel, FileTree, ObjectRef, Problem } from '../model/types.js';
 import { bundlesOf, isolate } from './isolation.js';
@@ -221,11 +221,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       end: {},
     };
     if (heldBack?.size) {
-      const names = [...heldBack.keys()].map((b) => b.replace(/^KureBundle\//, 'KureBundle '));
+      const names = [...heldBack.keys()].map((b) => formatRefKey(b));
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
       for (const [b, problems] of heldBack) {
-        const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${b.replace(/^KureBundle\//, 'KureBundle ')} is held back at its last good state in Git: ${summarize(problems)}`, stalled: true };
+        const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is held back at its last good state in Git: ${summarize(problems)}`, stalled: true };
         for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
       }
       verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
@@ -327,7 +327,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     if (p.ref.kind !== 'KureApplication') return undefined;
     const app = this.d.cache.get(p.ref.kind, p.ref.namespace, p.ref.name);
     const parent = app && parentKeyOf(app);
-    return parent?.startsWith('KureBundle/') && this.d.cache.index.get('KureBundle', ...splitBundleKey(parent)) ? parent : undefined;
+    return parent?.startsWith('KureBundle/') && this.d.cache.index.byKey(parent) ? parent : undefined;
   }
 
   /** A cluster that is gone: drop what was kept for it. */
@@ -513,10 +513,6 @@ function carriesNews(obj: KureResource, key: string, changed: ReadonlySet<string
   return changed.has(key) || !status?.commit || seen !== obj.metadata.generation;
 }
 
-function splitBundleKey(key: string): [string, string] {
-  const [, namespace = '', ...name] = key.split('/');
-  return [namespace, name.join('/')];
-}
 
 function firstLine(s: string): string {
   return s.split('\n', 1)[0] ?? s;

@@ -56,11 +56,9 @@ export function clusterRequests(index: Pick<FleetIndex, 'clusterOf'>, e: KureEve
 export function detachedRequests(index: Pick<FleetIndex, 'subtree' | 'clusterOf'>, e: KureEvent): DetachedRequest[] {
   if (!isRelevant(e)) return [];
   const out: DetachedRequest[] = [];
+  // The index already holds the event (the object itself, unless deleted, is in its own subtree).
   for (const o of index.subtree(refKey(refOf(e.obj)))) {
     if (index.clusterOf(o) === undefined) out.push({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name });
-  }
-  if (e.type !== 'delete' && index.clusterOf(e.obj) === undefined && !out.some((r) => r.kind === e.obj.kind && r.name === e.obj.metadata.name && r.namespace === (e.obj.metadata.namespace ?? ''))) {
-    out.push({ kind: e.obj.kind, namespace: e.obj.metadata.namespace ?? '', name: e.obj.metadata.name });
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // out by assemble; this covers the rest: a dependsOn typo, an invalid application, an output that
 // fails its schema), those bundles are held back at their last good state and every other bundle
 // renders and pushes as usual. Pure: the reconciler keeps the last good bundles and asks here.
-import { refKey } from '../model/problems.js';
+import { formatRefKey, refKey } from '../model/problems.js';
 import type { BundleModel, ClusterModel, NodeModel, Problem } from '../model/types.js';
 
 /** Every bundle of a model, depth first. */
@@ -45,7 +45,7 @@ export function isolate(
   const replacements = new Map<string, BundleModel>();
   for (const b of heldBack.keys()) {
     const good = lastGood?.get(b);
-    if (!good) return { reason: `${b.replace(/^KureBundle\//, 'KureBundle ')} has no last good state to keep` };
+    if (!good) return { reason: `${formatRefKey(b)} has no last good state to keep` };
     replacements.set(b, good);
   }
   let placed = 0;

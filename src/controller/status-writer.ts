@@ -52,8 +52,17 @@ export class StatusWriter {
     const k = refKey(refOf(obj));
     this.pending.delete(k); // re-insert at the end: the newest goes last
     this.pending.set(k, { obj, ready, extra, changed });
+    this.pump();
+  }
+
+  /** Reports the backlog and starts writers for what is pending, up to `concurrency`. */
+  private pump(): void {
     this.onBacklog(this.backlog);
     while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /** Statuses enqueued and not yet written. */
@@ -84,7 +93,7 @@ export class StatusWriter {
     } finally {
       this.running--;
       this.onBacklog(this.backlog);
-      if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.wakeIfIdle();
     }
   }
 
@@ -94,9 +103,8 @@ export class StatusWriter {
       this.retrying--;
       // A newer status enqueued meanwhile wins.
       if (!this.pending.has(k)) this.pending.set(k, item);
-      this.onBacklog(this.backlog);
-      while (this.running < this.concurrency && this.pending.size > 0) void this.drain();
-      if (this.backlog === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.pump();
+      this.wakeIfIdle();
     }, Math.min(30_000, 200 * 2 ** ((item.attempts ?? 1) - 1)));
     timer.unref?.();
   }

@@ -9,6 +9,7 @@ import { objectIdentities } from './objects.js';
 import { policyProblems, type BundlePolicy, type GroupKind } from './policy.js';
 import { Reason, cmp, problem, refKey, refOf, sortProblems, type ProblemReason } from './problems.js';
 import { normalizeRepoPath, pathsOverlap } from './repo-path.js';
+import { DEFAULT_AUTHOR, DEFAULT_BRANCH, repositoryOf } from './repository.js';
 import type { ApplicationContent, ApplicationModel, BundleModel, ClusterModel, NodeModel, ObjectRef, Problem } from './types.js';
 
 export interface AssembledCluster {
@@ -42,8 +43,8 @@ export const DEFAULTS = {
   argocdNamespace: 'argocd',
   argocdProject: 'default',
   argocdServer: 'https://kubernetes.default.svc',
-  branch: 'main',
-  author: { name: 'Kure', email: 'kure@localhost' },
+  branch: DEFAULT_BRANCH,
+  author: DEFAULT_AUTHOR,
   interval: '10m',
   sourceInterval: '10m',
 } as const;
@@ -225,10 +226,7 @@ class Assembler {
   }
 
   private checkOverlappingPaths(clusters: KureCluster[]): void {
-    const target = (c: KureCluster) => {
-      const p = normalizeRepoPath(c.spec.repository.path ?? `clusters/${c.metadata.name}`);
-      return { url: c.spec.repository.url, branch: c.spec.repository.branch ?? DEFAULTS.branch, path: 'path' in p ? p.path : undefined };
-    };
+    const target = repositoryOf;
     for (const [i, a] of clusters.entries())
       for (const b of clusters.slice(i + 1)) {
         const ta = target(a);

@@ -77,6 +77,11 @@ export class FleetIndex {
     return this.objects.get(`${kind}/${namespace}/${name}`);
   }
 
+  /** The object with refKey `key` (`Kind/namespace/name`). */
+  byKey(key: string): KureResource | undefined {
+    return this.objects.get(key);
+  }
+
   /** Adds or replaces an object (the informer's add and update). */
   upsert(r: KureResource): void {
     const key = refKey(refOf(r));

@@ -22,6 +22,9 @@ export const refKey = (ref: ObjectRef): string => `${ref.kind}/${ref.namespace}/
 
 export const formatRef = (ref: ObjectRef): string => `${ref.kind} ${ref.namespace}/${ref.name}`;
 
+/** A refKey (`Kind/namespace/name`) as formatRef prints it (`Kind namespace/name`). */
+export const formatRefKey = (key: string): string => key.replace('/', ' ');
+
 export const formatProblem = (p: Problem): string => `${formatRef(p.ref)}: ${p.field}: ${p.message}`;
 
 export const problem = (ref: ObjectRef, field: string, message: string, reason: ProblemReason = Reason.InvalidSpec): Problem => ({
