@@ -302,7 +302,9 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
           { patch: '- op: add\n  path: /metadata/labels/tier\n  value: delivered\n', target: { kind: 'ConfigMap', labelSelector: 'app=delivered' } },
         ],
         argocd: {
-          syncOptions: ['ServerSideApply=true', 'PruneLast=true'],
+          // RespectIgnoreDifferences: a sync (another change, a retry) leaves the ignored field alone too;
+          // without it only the diff ignores it and any sync in between puts the Git value back.
+          syncOptions: ['ServerSideApply=true', 'PruneLast=true', 'RespectIgnoreDifferences=true'],
           ignoreDifferences: [{ kind: 'ConfigMap', name: 'delivered-settings', jsonPointers: ['/data/mode'] }],
           retry: { limit: 3, backoff: { duration: '2s', factor: 2, maxDuration: '10s' } },
         },
@@ -324,7 +326,7 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     const app = apps.get('delivered')!;
     expect(app.spec.syncPolicy).toEqual({
       automated: { prune: true, selfHeal: true },
-      syncOptions: ['CreateNamespace=true', 'ServerSideApply=true', 'PruneLast=true'],
+      syncOptions: ['CreateNamespace=true', 'ServerSideApply=true', 'PruneLast=true', 'RespectIgnoreDifferences=true'],
       retry: { limit: 3, refresh: true, backoff: { duration: '2s', factor: 2, maxDuration: '10s' } },
     });
 
