@@ -12,7 +12,7 @@
 // Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KUBECONFIG_ENV, startControlPlane, type ControlPlane } from '../test/support/control-plane.js';
@@ -103,8 +103,49 @@ async function metric(port: number, name: string): Promise<number> {
   return sum;
 }
 
-function startController(main: string, kubeconfig: string, cacheDir: string, port: number): ChildProcess {
-  const child = spawn(process.execPath, [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', `127.0.0.1:${port}`, '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'], {
+/**
+ * The pod's memory limit, as the chart sets it (resources.limits.memory): a memory cgroup of its
+ * own for the controller, when this process may make one (root, cgroup v1 or v2). It matters for
+ * more than the kill: Node sizes its V8 heap from the cgroup's limit (about 57% of it), so inside
+ * the limit the heap is collected sooner and the RSS is what a pod shows; outside one, V8 sizes
+ * the heap from the machine (4.5 GB here) and lets garbage pile up. $KURE_BENCH_FLEET_MEMORY in MiB
+ * (default 1536, the target); 0 runs it unconfined.
+ */
+const MEMORY_MIB = Number(process.env.KURE_BENCH_FLEET_MEMORY ?? 1536);
+
+function memoryCgroup(): { procs: string; remove: () => void } | undefined {
+  if (!MEMORY_MIB) return undefined;
+  const bytes = String(MEMORY_MIB * 1024 * 1024);
+  const name = `kure-bench-${process.pid}`;
+  for (const [dir, limit] of [
+    [`/sys/fs/cgroup/memory/${name}`, 'memory.limit_in_bytes'], // v1
+    [`/sys/fs/cgroup/${name}`, 'memory.max'], // v2
+  ] as const) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, limit), bytes);
+      return {
+        procs: path.join(dir, 'cgroup.procs'),
+        remove: () => rmdirSync(dir),
+      };
+    } catch {
+      try {
+        rmdirSync(dir);
+      } catch {
+        /* not made */
+      }
+    }
+  }
+  return undefined;
+}
+
+function startController(main: string, kubeconfig: string, cacheDir: string, port: number, cgroupProcs?: string): ChildProcess {
+  const args = [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', `127.0.0.1:${port}`, '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'];
+  // In a cgroup: a shell joins it and execs node, so the controller starts inside (its pid is the shell's).
+  const [cmd, argv] = cgroupProcs
+    ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(cmd, argv, {
     stdio: ['ignore', process.env.KURE_BENCH_FLEET_LOG ? 'inherit' : 'ignore', 'pipe'],
   });
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`controller: ${d.toString()}`));
@@ -150,18 +191,27 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       const cacheDir = mkdtempSync(path.join(tmpdir(), 'kure-bench-fleet-'));
       const started = performance.now();
       const port = await freePort();
-      controller = startController(main, kubeconfig, cacheDir, port);
+      const cgroup = memoryCgroup();
+      controller = startController(main, kubeconfig, cacheDir, port, cgroup?.procs);
       const pid = controller.pid!;
-      const deadline = Date.now() + 15 * 60_000;
-      while (!(await allReady(size))) {
-        if (Date.now() > deadline) throw new Error(`not all ${size} clusters Ready within 15 min`);
+      const child = controller;
+      /** An OOM kill (or any exit) ends the run with what happened, not a 15-minute timeout. */
+      const alive = () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`fleet-scale: the controller exited (${child.signalCode ?? child.exitCode}) at ${size} clusters${cgroup ? ` under its ${MEMORY_MIB} MiB limit` : ''}`);
+        return true;
+      };
+      // 110,000 first statuses take the API server here about 14 minutes (written in the background).
+      const deadline = Date.now() + 30 * 60_000;
+      while (alive() && !(await allReady(size))) {
+        if (Date.now() > deadline) throw new Error(`not all ${size} clusters Ready within 30 min`);
         await new Promise((r) => setTimeout(r, 250));
       }
       const coldS = (performance.now() - started) / 1000;
       console.error(`fleet-scale: ${size}: cold start to every cluster committed ${coldS.toFixed(1)} s; waiting for the members' statuses`);
       // Members' statuses are written in the background: changes are measured once they are all in (steady state).
-      while ((await metric(port, 'kure_status_writes_pending')) > 0 || (await metric(port, 'kure_workqueue_depth')) > 0) {
-        if (Date.now() > deadline) throw new Error(`the statuses of ${size} clusters were not written within 15 min`);
+      while (alive() && (await metric(port, 'kure_status_writes_pending')) > 0 || (await metric(port, 'kure_workqueue_depth')) > 0) {
+        if (Date.now() > deadline) throw new Error(`the statuses of ${size} clusters were not written within 30 min`);
         await new Promise((r) => setTimeout(r, 500));
       }
       const statusesS = (performance.now() - started) / 1000;
@@ -195,12 +245,14 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       out[`${k}_change_to_commit_p50_s`] = percentile(latencies, 50);
       out[`${k}_change_to_commit_p99_s`] = percentile(latencies, 99);
       out[`${k}_peak_rss_mb`] = after.peakRssMb;
+      if (cgroup) out[`${k}_memory_limit_mb`] = MEMORY_MIB;
       out[`${k}_idle_cpu_ms_per_s`] = (after.cpuMs - before.cpuMs) / (IDLE_MS / 1000);
       console.error(`fleet-scale: ${JSON.stringify(Object.fromEntries(Object.entries(out).filter(([x]) => x.startsWith(`${k}_`))))}`);
       controller.kill('SIGTERM');
       await new Promise((r) => controller!.once('exit', r));
       controller = undefined;
       rmSync(cacheDir, { recursive: true, force: true });
+      cgroup?.remove();
     }
     writeFileSync(path.join(tmpdir(), 'kure-bench-fleet.json'), JSON.stringify(out, null, 2));
     return out;

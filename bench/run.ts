@@ -84,7 +84,7 @@ const BENCHES: Bench[] = [
       [1, 10, 50, 100]
         .filter((n) => r[`fleet.c${n}_cold_start_s`] !== undefined)
         .map((n): Row => [
-          `controller, ${n} cluster(s) x 1,000 applications (${r[`fleet.c${n}_objects`]} objects): change -> commit p50 / p99, cold start, peak RSS, idle CPU`,
+          `controller, ${n} cluster(s) x 1,000 applications (${r[`fleet.c${n}_objects`]} objects): change -> commit p50 / p99, cold start, peak RSS${r[`fleet.c${n}_memory_limit_mb`] ? ` (in a ${r[`fleet.c${n}_memory_limit_mb`]} MiB memory cgroup, as a pod's limit)` : ''}, idle CPU`,
           `${ms(r[`fleet.c${n}_change_to_commit_p50_s`]! * 1000)} / ${ms(r[`fleet.c${n}_change_to_commit_p99_s`]! * 1000)}, ${(r[`fleet.c${n}_cold_start_s`] ?? NaN).toFixed(0)} s, ${mb(r[`fleet.c${n}_peak_rss_mb`])}, ${(r[`fleet.c${n}_idle_cpu_ms_per_s`] ?? NaN).toFixed(1)} ms/s`,
           n === 100 ? 'p50 < 1 s, p99 < 2 s, < 3 min, < 1.5 GB, ~0' : 'flat',
         ]),
