@@ -191,11 +191,13 @@ export class AppliedWatch {
       const status = object?.status ?? {};
       const revision = revisionSha(engine === 'flux' ? status.lastAppliedRevision : (status.sync as { revision?: string } | undefined)?.revision);
       let answer: boolean | undefined;
-      if (revision && commit && revision !== commit) {
+      if (revision && commit && revision !== commit && typeof (bundle.spec as { path?: unknown } | undefined)?.path !== 'string') {
         const repo = repositoryOf(cluster as never);
         answer = repo.url && this.o.contains ? await this.o.contains(repo.url, repo.branch, revision, commit) : undefined;
       }
-      const condition = appliedCondition({ engine, object, unreadable: this.unreadable[engine], commit, contains: (d, a) => (d === a ? true : answer) });
+      const external = typeof (bundle.spec as { path?: unknown } | undefined)?.path === 'string';
+      if (external) answer = undefined;
+      const condition = appliedCondition({ engine, object, unreadable: this.unreadable[engine], commit, external, contains: (d, a) => (d === a ? true : answer) });
       // The condition speaks of the generation whose commit it compares.
       const generation = commit ? bundle.metadata.generation : undefined;
       this.bundleApplied.set(bundleKey(bundle), condition.status);

@@ -30,6 +30,11 @@ export interface AppliedInput {
   /** The commit that carries the bundle's current generation (its status.commit). */
   commit: string | undefined;
   contains: Contains;
+  /**
+   * The bundle reads its own source (spec.path on a node with a source): the engine's revision is of
+   * that repository, not Kure's, so only Ready / Synced+Healthy counts, not ancestry.
+   */
+  external?: boolean;
 }
 
 type Cond = Omit<ConditionInput, 'type' | 'observedGeneration'>;
@@ -74,6 +79,7 @@ function decide(input: AppliedInput): Cond {
 /** Commit held by `revision`? → a condition when it is not (yet), undefined when it is. */
 function atCommit(input: AppliedInput, name: string, revision: unknown, verb: string): Cond | undefined {
   const commit = input.commit!;
+  if (input.external) return undefined;
   const sha = revisionSha(revision);
   if (sha === undefined) return { status: 'False', reason: Reason.NotYetApplied, message: `${name} has not ${verb} any revision yet; waiting for ${short(commit)}` };
   const holds = sha === commit ? true : input.contains(sha, commit);

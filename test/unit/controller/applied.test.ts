@@ -44,6 +44,11 @@ describe('Applied from a Flux Kustomization', () => {
     expect(flux(ks(ok, `main@sha1:${C}`))).toMatchObject({ status: 'Unknown', reason: 'AncestryUnknown' });
   });
 
+  test("a bundle on its own source: the revision is that repository's, Ready is what counts", () => {
+    expect(flux(ks(ok, `main@sha1:${C}`), A, { external: true })).toMatchObject({ status: 'True', reason: 'Applied' });
+    expect(flux(ks({ status: 'False', reason: 'ArtifactFailed', message: 'x' }, `main@sha1:${C}`), A, { external: true })).toMatchObject({ status: 'False', reason: 'ArtifactFailed' });
+  });
+
   test("Ready=False: False with Flux's reason and message", () => {
     const c = flux(ks({ status: 'False', reason: 'DependencyNotReady', message: "dependency 'flux-system/db' is not ready" }, `main@sha1:${A}`));
     expect(c).toMatchObject({ status: 'False', reason: 'DependencyNotReady' });
