@@ -47,6 +47,7 @@ export const KINDS: Record<KureKind, KindInfo> = {
       { name: 'Engine', type: 'string', jsonPath: '.spec.gitops.engine' },
       ...ready,
       { name: 'Commit', type: 'string', jsonPath: '.status.lastCommit.sha' },
+      { name: 'Applied', type: 'string', jsonPath: '.status.applied' },
       age,
       message,
     ],
@@ -71,7 +72,14 @@ export const KINDS: Record<KureKind, KindInfo> = {
     singular: 'kurebundle',
     shortNames: ['kb'],
     schema: KureBundleSchema,
-    columns: [{ name: 'Node', type: 'string', jsonPath: '.spec.nodeRef.name' }, ...ready, age, message],
+    columns: [
+      { name: 'Node', type: 'string', jsonPath: '.spec.nodeRef.name' },
+      ...ready,
+      { name: 'Applied', type: 'string', jsonPath: '.status.conditions[?(@.type=="Applied")].status' },
+      { name: 'Applied-Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Applied")].reason', priority: 1 },
+      age,
+      message,
+    ],
   },
   KureApplication: {
     kind: 'KureApplication',

@@ -42,5 +42,17 @@ export const Reason = {
   ClusterNotReady: 'ClusterNotReady',
   /** The object reaches no KureCluster. */
   NoCluster: 'NoCluster',
+  /** Applied=True: the engine reports the bundle's object Ready (Flux) / Synced and Healthy (Argo CD) at a revision holding the bundle's commit. */
+  Applied: 'Applied',
+  /** Applied=False: the engine applied a revision that does not hold the bundle's commit yet. */
+  NotYetApplied: 'NotYetApplied',
+  /** Applied=False: the Flux Kustomization / Argo CD Application of the bundle does not exist (yet). */
+  EngineObjectNotFound: 'EngineObjectNotFound',
+  /** Applied=Unknown: the engine's objects cannot be read (CRD absent, access denied, watch off). */
+  EngineUnreadable: 'EngineUnreadable',
+  /** Applied=Unknown: Kure has not pushed a commit for the bundle's current generation yet. */
+  NotPushed: 'NotPushed',
+  /** Applied=Unknown: Kure cannot tell whether the engine's revision holds the bundle's commit (not in its Git cache). */
+  AncestryUnknown: 'AncestryUnknown',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -61,7 +61,9 @@ export const Condition = obj(
     type: Type.String({
       description:
         'Type of the condition. Kure sets Ready, and (kstatus polarity: present only while True) Reconciling while a failure is retried ' +
-        'and Stalled when retrying cannot help until the input changes.',
+        'and Stalled when retrying cannot help until the input changes. Where Kure can read the engine, KureBundle and KureCluster also get Applied ' +
+        "(the engine's own report: True when the bundle's Flux Kustomization is Ready, or its Argo CD Application Synced and Healthy, at a " +
+        'revision holding the commit Kure pushed for its current generation).',
     }),
     status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')], {
       description: 'True, False or Unknown.',
@@ -73,7 +75,10 @@ export const Condition = obj(
         'its cluster was not rendered or pushed), GitError (cluster: fetch, commit or push failed; retried with backoff), ' +
         'SecretNotLabelled (cluster: its secretRef Secret lacks the label kure.dev/credentials=true), Suspended, ' +
         'Deleting, Progressing, or NoCluster (the object reaches no valid KureCluster). writeMode pullRequest: Merged (Ready=True), ' +
-        'PullRequestOpen, Conflict, PullRequestClosed, ForgeError. Reconciling=True: ProgressingWithRetry.',
+        'PullRequestOpen, Conflict, PullRequestClosed, ForgeError. Reconciling=True: ProgressingWithRetry. Applied: True/Applied; ' +
+        "False with the engine's own reason (Flux: DependencyNotReady, BuildFailed, HealthCheckFailed, ArtifactFailed, Progressing, ...; " +
+        'Argo CD: OutOfSync, Degraded, Progressing, ComparisonError, SyncFailed, ...), NotYetApplied (the engine is at a revision that does ' +
+        'not hold the commit yet) or EngineObjectNotFound; Unknown: EngineUnreadable, NotPushed, AncestryUnknown.',
     }),
     message: Type.String({ description: 'Human-readable detail; for problems, `field: message` entries separated by "; ".' }),
     observedGeneration: opt(Type.Integer({ description: 'The metadata.generation this condition was computed for.' })),
@@ -381,6 +386,12 @@ export const ClusterStatus = obj(
         },
         { description: 'The last commit Kure pushed for this cluster.' },
       ),
+    ),
+    applied: opt(
+      Type.String({
+        description:
+          'Where Kure can read the engine: how many of the cluster\'s bundles are Applied, `N/M at <lastCommit sha>` (the Applied condition has the detail).',
+      }),
     ),
     pullRequest: opt(
       obj(

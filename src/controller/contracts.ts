@@ -33,7 +33,7 @@ export interface Pipeline {
 export type { GitAuth, GitErrorKind, GitTarget, SyncResult } from '../git/index.js';
 
 /** The Git side: src/git's GitSink, or a fake in unit tests. */
-export type Sink = Pick<GitSink, 'sync' | 'remove'> & Partial<Pick<GitSink, 'rebuild'>>;
+export type Sink = Pick<GitSink, 'sync' | 'remove'> & Partial<Pick<GitSink, 'rebuild' | 'contains'>>;
 
 /** Structural check for src/git's GitError (name 'GitError', a `kind`). */
 export function gitErrorKind(err: unknown): GitErrorKind | undefined {

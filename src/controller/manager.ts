@@ -12,6 +12,7 @@ import { assemble, isRenderable } from '../model/assemble.js';
 import { splitClusterKey } from '../model/fleet-index.js';
 import { fileOwners, render } from '../render/index.js';
 import { InformerCache, type KureInformers } from './cache.js';
+import { AppliedWatch } from './applied-watch.js';
 import { ClusterReconciler } from './cluster-reconciler.js';
 import type { Pipeline, Sink } from './contracts.js';
 import { Controller } from './controller.js';
@@ -178,6 +179,22 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   });
   const controllers = [clusters, detached];
 
+  // ------------------------------------------------------------------ engine status (Applied)
+  let leadingNow = false;
+  const applied = o.watchEngine
+    ? new AppliedWatch({
+        kubeConfig: kc,
+        watch: api.watch,
+        cache,
+        statuses,
+        contains: sink.contains ? (url, branch, d, a) => sink.contains!(url, branch, d, a) : undefined,
+        logger: logger.child({ component: 'applied' }),
+        watchTimeoutSeconds: o.watchTimeoutSeconds,
+        active: () => leadingNow,
+        onRestart: (resource, reason) => metrics.informerRestarts.inc({ resource, reason }),
+      })
+    : undefined;
+
   // ------------------------------------------------------------------ event → requests
   // Sharding (--shard-selector): this instance reconciles the clusters the selector matches; their
   // members follow them. Objects that reach no cluster belong to the instance whose selector
@@ -204,6 +221,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       const e = { type, obj, old };
       for (const r of clusterRequests(cache.index, e)) enqueueCluster(r);
       if (synced) for (const r of detachedRequests(cache.index, e)) enqueueDetached(r);
+      applied?.onBundle(type, obj, old);
     });
   }
   secrets.on((_type, s) => {
@@ -223,11 +241,14 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     await Promise.all(informers.map((i) => i.waitForSync()));
     synced = true;
     if (!leading) return;
+    leadingNow = true;
     resyncAll();
     for (const c of controllers) c.start();
+    applied?.recomputeAll();
   };
   const stopWorkers = async (graceMs: number) => {
     leading = false;
+    leadingNow = false;
     await Promise.all(controllers.map((c) => c.stop(graceMs)));
   };
   let leader: LeaderElector | undefined;
@@ -267,6 +288,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     logger.info({ address: server.address }, 'serving /metrics, /healthz, /readyz');
   }
   for (const i of informers) i.start();
+  applied?.start();
   if (leader) leader.start();
   else void startWorkers();
   const resyncTimer = setInterval(resyncAll, o.resyncPeriodMs);
@@ -294,6 +316,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       await leader?.shutdown();
       metrics.setLeader(leaseName, false);
       await Promise.all(informers.map((i) => i.stop()));
+      await applied?.stop();
       await events.flush();
       await server?.close();
       logger.info('stopped');

@@ -46,6 +46,8 @@ export interface ControllerOptions {
   shutdownGracePeriodMs: number;
   /** After a push, ask Flux / Argo CD in this cluster to reconcile now (notify.ts). */
   notifyEngine: boolean;
+  /** Watch Flux Kustomizations / Argo CD Applications (read-only) and write each bundle's Applied condition (applied-watch.ts). */
+  watchEngine: boolean;
 }
 
 export class UsageError extends Error {
@@ -88,6 +90,7 @@ export const FLAGS: FlagSpec[] = [
   { flag: 'concurrency', env: ['KURE_CONCURRENCY'], kind: 'int', key: 'concurrency', help: 'clusters reconciled in parallel', defaultText: '4' },
   { flag: 'watch-timeout', env: ['KURE_WATCH_TIMEOUT'], kind: 'duration', key: 'watchTimeoutSeconds', help: 'server-side timeout of each watch; the informer then re-watches (and re-lists on 410 Gone)', defaultText: '5m' },
   { flag: 'notify-engine', env: ['KURE_NOTIFY_ENGINE'], kind: 'bool', key: 'notifyEngine', help: "after a push, annotate Flux's GitRepository (reconcile.fluxcd.io/requestedAt) or Argo CD's changed Applications (argocd.argoproj.io/refresh) in this cluster so they apply it now", defaultText: 'true' },
+  { flag: 'watch-engine', env: ['KURE_WATCH_ENGINE'], kind: 'bool', key: 'watchEngine', help: "watch the Flux Kustomizations / Argo CD Applications Kure rendered (get, list, watch) and report each bundle's Applied condition", defaultText: 'true' },
   { flag: 'shutdown-grace-period', env: ['KURE_SHUTDOWN_GRACE_PERIOD'], kind: 'duration', key: 'shutdownGracePeriodMs', help: 'on SIGTERM/SIGINT, how long an in-flight push may finish before it is abandoned', defaultText: '20s' },
 ];
 
@@ -126,6 +129,7 @@ export function defaultOptions(sources: OptionSources = {}): ControllerOptions {
     watchTimeoutSeconds: 300,
     shutdownGracePeriodMs: 20_000,
     notifyEngine: true,
+    watchEngine: true,
   };
 }
 

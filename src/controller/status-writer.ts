@@ -7,14 +7,22 @@
 import type { KureKind, KureResource } from '../api/schema.js';
 import { refKey, refOf } from '../model/problems.js';
 import { statusCode, type KureWriter } from './kube.js';
-import { nextStatus, statusEqual, type ReadyInput } from './status.js';
+import { nextStatus, setCondition, statusEqual, type ConditionInput, type ReadyInput } from './status.js';
 
 export type StatusExtra = Parameters<typeof nextStatus>[4];
 
+/** Besides Ready: the Applied condition (applied.ts) and fields it sets (the cluster's summary). */
+export interface SideStatus {
+  condition: ConditionInput;
+  fields?: Record<string, unknown>;
+}
+
 interface Pending {
   obj: KureResource;
-  ready: ReadyInput;
+  /** Undefined for a side-only write (Applied), which leaves Ready and observedGeneration alone. */
+  ready?: ReadyInput;
   extra?: StatusExtra;
+  side?: SideStatus;
   /** Runs when the status really changed and was written. */
   changed?: () => void;
   attempts?: number;
@@ -32,6 +40,8 @@ export class StatusWriter {
   private retrying = 0;
   private running = 0;
   private idleWaiters: (() => void)[] = [];
+  /** One write at a time per object: a second one starts from what the first wrote. */
+  private readonly writing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly kube: Pick<KureWriter, 'patchStatus'>,
@@ -50,8 +60,18 @@ export class StatusWriter {
    */
   enqueue(obj: KureResource, ready: ReadyInput, extra?: StatusExtra, changed?: () => void): void {
     const k = refKey(refOf(obj));
+    const side = this.pending.get(k)?.side;
     this.pending.delete(k); // re-insert at the end: the newest goes last
-    this.pending.set(k, { obj, ready, extra, changed });
+    this.pending.set(k, { obj, ready, extra, changed, side });
+    this.pump();
+  }
+
+  /** Writes a side condition (Applied) in the background, leaving Ready alone; coalesced with a pending Ready write. */
+  enqueueSide(obj: KureResource, side: SideStatus): void {
+    const k = refKey(refOf(obj));
+    const before = this.pending.get(k);
+    this.pending.delete(k);
+    this.pending.set(k, before ? { ...before, side } : { obj, side });
     this.pump();
   }
 
@@ -83,7 +103,7 @@ export class StatusWriter {
         const [k, item] = next.value;
         this.pending.delete(k);
         try {
-          if (await this.write(item.obj, item.ready, item.extra)) item.changed?.();
+          if (await this.write(item.obj, item.ready, item.extra, item.side)) item.changed?.();
         } catch (err) {
           this.onError(err, item.obj);
           // Nothing else will write it (the cluster's reconcile is done): retry, unless the object is gone.
@@ -110,12 +130,24 @@ export class StatusWriter {
   }
 
   /** Writes the status when it changed; true when it did. */
-  async write(obj: KureResource, ready: ReadyInput, extra: StatusExtra = {}): Promise<boolean> {
+  async write(obj: KureResource, ready: ReadyInput | undefined, extra: StatusExtra = {}, side?: SideStatus): Promise<boolean> {
     const k = refKey(refOf(obj));
+    const prev = this.writing.get(k);
+    const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => this.writeNow(k, obj, ready, extra, side));
+    this.writing.set(k, run);
+    try {
+      return await run;
+    } finally {
+      if (this.writing.get(k) === run) this.writing.delete(k);
+    }
+  }
+
+  private async writeNow(k: string, obj: KureResource, ready: ReadyInput | undefined, extra: StatusExtra, side: SideStatus | undefined): Promise<boolean> {
     const rv = obj.metadata.resourceVersion;
     const mine = this.written.get(k);
     const current = (mine && mine.before === rv ? mine.status : obj.status) as Record<string, unknown> | undefined;
-    const next = nextStatus(current, obj.metadata.generation, ready, this.now(), extra);
+    let next: Record<string, unknown> = ready ? nextStatus(current, obj.metadata.generation, ready, this.now(), extra) : { ...(current ?? {}) };
+    if (side) next = { ...next, ...side.fields, conditions: setCondition(next.conditions as never, side.condition, this.now()) };
     if (statusEqual(current, next)) return false;
     await this.kube.patchStatus(obj.kind as KureKind, obj.metadata.namespace ?? '', obj.metadata.name, next);
     this.written.set(k, { before: rv, status: next });

@@ -185,6 +185,34 @@ export class CachedRepo {
     return commit.parent;
   }
 
+  /**
+   * Does `descendant` hold `ancestor` (equal, or reached through parents)? Walks only the commits in
+   * this cache, at most `limit` of them: undefined when the answer lies beyond what is held (a commit
+   * we never fetched, the shallow boundary, or the limit).
+   */
+  async contains(descendant: string, ancestor: string, limit = 10_000): Promise<boolean | undefined> {
+    if (descendant === ancestor) return true;
+    const seen = new Set<string>([descendant]);
+    const todo = [descendant];
+    let incomplete = false;
+    while (todo.length > 0) {
+      const oid = todo.pop()!;
+      if (seen.size > limit) return undefined;
+      if (this.shallow.has(oid) || !(await this.has(oid))) {
+        incomplete = true;
+        continue;
+      }
+      for (const p of await this.parents(oid)) {
+        if (p === ancestor) return true;
+        if (!seen.has(p)) {
+          seen.add(p);
+          todo.push(p);
+        }
+      }
+    }
+    return incomplete ? undefined : false;
+  }
+
   /** The message and committer time (ISO 8601) of commit `oid`. */
   async commitInfo(oid: string): Promise<{ message: string; time: string }> {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });

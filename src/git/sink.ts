@@ -114,6 +114,20 @@ export class GitSink {
     return s;
   }
 
+  /**
+   * Does commit `descendant` hold commit `ancestor` in the cached clone of `url`/`branch`? Reads
+   * only what the cache holds (no fetch): undefined when it cannot tell (unknown repository or a
+   * commit beyond what was fetched or pushed).
+   */
+  async contains(url: string, branch: string, descendant: string, ancestor: string): Promise<boolean | undefined> {
+    if (descendant === ancestor) return true;
+    let repo: CachedRepo | undefined;
+    for (const [key, r] of this.repos) if (key.endsWith(`\n${branch}`) && sameRepository(r.url, url)) repo = r;
+    if (!repo) return undefined;
+    await repo.init();
+    return repo.contains(descendant, ancestor);
+  }
+
   /** Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push only when it differs. */
   sync(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
     return this.run(target, tree, message, { remove: false }, signal);
@@ -431,3 +445,8 @@ function driftedPaths(changedPaths: readonly string[], lastPushed: OwnedTree, de
   return changedPaths.filter((p) => !ours.has(p));
 }
 
+/** The same repository, whatever credentials one URL carries in its userinfo. */
+function sameRepository(a: string, b: string): boolean {
+  const strip = (u: string) => u.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1').replace(/\/+$/, '').replace(/\.git$/, '');
+  return strip(a) === strip(b);
+}

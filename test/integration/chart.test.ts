@@ -160,6 +160,11 @@ maybe('deploy/kure (helm)', () => {
     ];
     const secretRules: Rule[] = [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }];
     const expectedRules = [...objectRules, ...secretRules];
+    // controller.watchEngine (default on): a cluster-wide watch, so only in the ClusterRole.
+    const engineWatchRules: Rule[] = [
+      { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: ['list', 'watch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['list', 'watch'] },
+    ];
     const sa = { kind: 'ServiceAccount', name: 'kure', namespace: 'kure-system' };
 
     // All namespaces: one ClusterRole, bound cluster-wide; the Lease's Role in the release namespace.
@@ -170,7 +175,7 @@ maybe('deploy/kure (helm)', () => {
       'Role kure-system/kure-leader-election',
       'RoleBinding kure-system/kure-leader-election',
     ]);
-    expect(one(all, 'ClusterRole').rules).toEqual(expectedRules);
+    expect(one(all, 'ClusterRole').rules).toEqual([...objectRules, ...engineWatchRules, ...secretRules]);
     expect(one(all, 'ClusterRoleBinding')).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'kure' }, subjects: [sa] });
 
     // Watched namespaces: a Role and a RoleBinding in each, the same rules, nothing cluster-scoped.
@@ -206,7 +211,7 @@ maybe('deploy/kure (helm)', () => {
 
     // All namespaces watched: a ClusterRole without Secrets, and a Role for Secrets in each credentials namespace.
     const all = await helmTemplate({ namespace: 'kure-system', values: { controller: { credentialsNamespaces: ['platform', 'platform-staging'] } } });
-    expect(rulesOf(all, 'ClusterRole')).toEqual(objectResources);
+    expect(rulesOf(all, 'ClusterRole')).toEqual([...objectResources, 'kustomizations', 'applications']);
     for (const ns of ['platform', 'platform-staging']) {
       const role = all.find((o) => o.kind === 'Role' && o.metadata?.namespace === ns);
       expect(role?.metadata?.name).toBe('kure-credentials');
@@ -251,7 +256,7 @@ maybe('deploy/kure (helm)', () => {
   it('grants patch on the engines\' GitRepository / Application only with controller.notifyEngine (default on)', async () => {
     const notifyRules = (objs: KubeObject[]) =>
       (one(objs, 'ClusterRole').rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) =>
-        r.apiGroups.some((g) => g === 'source.toolkit.fluxcd.io' || g === 'argoproj.io'),
+        r.apiGroups.some((g) => g === 'source.toolkit.fluxcd.io' || g === 'argoproj.io') && r.verbs.includes('patch'),
       );
     const on = await helmTemplate({ values: {} });
     expect(notifyRules(on)).toEqual([
@@ -262,5 +267,19 @@ maybe('deploy/kure (helm)', () => {
     const off = await helmTemplate({ values: { controller: { notifyEngine: false } } });
     expect(notifyRules(off)).toEqual([]);
     expect(one(off, 'Deployment').spec.template.spec.containers[0].args).toContain('--notify-engine=false');
+  });
+
+  it('grants list and watch on Kustomizations / Applications only with controller.watchEngine (default on)', async () => {
+    const watchRules = (objs: KubeObject[]) =>
+      (one(objs, 'ClusterRole').rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).filter((r) => r.verbs.includes('watch') && !r.apiGroups.includes('kure.dev') && !r.apiGroups.includes(''));
+    const on = await helmTemplate({ values: {} });
+    expect(watchRules(on)).toEqual([
+      { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'], verbs: ['list', 'watch'] },
+      { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['list', 'watch'] },
+    ]);
+    expect(one(on, 'Deployment').spec.template.spec.containers[0].args).toContain('--watch-engine=true');
+    const off = await helmTemplate({ values: { controller: { watchEngine: false } } });
+    expect(watchRules(off)).toEqual([]);
+    expect(one(off, 'Deployment').spec.template.spec.containers[0].args).toContain('--watch-engine=false');
   });
 });

@@ -2,6 +2,7 @@
 //   apps/kustomization.yaml + apps/<bundle>.yaml   one Application per bundle (app-of-apps children)
 //   bootstrap/                                     (bootstrap) the root Application + kustomization.yaml
 //   nodes/.../<bundle>/                            bundle directories (see bundles.ts)
+import { ownerLabels } from '../../api/labels.js';
 import type { BundleModel, ClusterModel } from '../../model/types.js';
 import { argoHelmSource } from '../apps/helm.js';
 import { bundleDirectory, commonMetadataTransformers, writeBundleDirectory } from '../bundles.js';
@@ -135,7 +136,7 @@ export function argoApplication(
     metadata: {
       name: bundle.name,
       namespace: cluster.argocd.namespace,
-      labels: { ...MANAGED_BY },
+      labels: { ...MANAGED_BY, ...ownerLabels({ cluster: cluster.ref, bundle: bundle.ref }) },
       annotations: { [SYNC_WAVE]: String(wave) },
       finalizers: [FINALIZER],
     },

@@ -5,6 +5,7 @@
 //   flux/kustomizations/<bundle>.yaml  one Kustomization per bundle
 //   flux-system/                       (bootstrap) gotk-sync.yaml + kustomization.yaml
 //   nodes/.../<bundle>/                bundle directories (see bundles.ts)
+import { ownerLabels } from '../../api/labels.js';
 import type { BundleModel, ClusterModel, ObjectRef } from '../../model/types.js';
 import { bundleDirectory, writeBundleDirectory } from '../bundles.js';
 import { allBundles, allNodes } from '../layout.js';
@@ -34,7 +35,7 @@ export function fluxKustomization(bundle: BundleModel, cluster: ClusterModel, di
   return {
     apiVersion: FLUX_KUSTOMIZE_API,
     kind: 'Kustomization',
-    metadata: { name: bundle.name, namespace: cluster.flux.namespace, labels: { ...MANAGED_BY } },
+    metadata: { name: bundle.name, namespace: cluster.flux.namespace, labels: { ...MANAGED_BY, ...ownerLabels({ cluster: cluster.ref, bundle: bundle.ref }) } },
     spec: compact({
       interval: bundle.interval,
       retryInterval: bundle.retryInterval,

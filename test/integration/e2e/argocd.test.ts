@@ -386,4 +386,22 @@ describe('real Argo CD syncs what Kure commits (examples/platform, staging)', ()
     expect(report.pushToApplied.p50).toBeLessThan(30_000);
     expect((await getApplication(kc, 'web'))?.status?.sync?.revision).toBe(sha);
   }, 10 * 60_000);
+  // Issue 10 item 2: each bundle's Applied condition from the real Applications Kure watches.
+  it('reports Applied=True on every bundle from its real Application (Synced and Healthy at its commit), and the cluster summary', async () => {
+    type Cond = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
+    const appliedOf = (b: KureResource) => (b.status as { conditions?: Cond[] } | undefined)?.conditions?.find((c) => c.type === 'Applied');
+    for (const b of resources.filter((r) => r.kind === 'KureBundle')) {
+      const got = await waitUntil(`KureBundle ${b.metadata.name} Applied=True`, async () => {
+        const x = await getKureOn(kc, 'KureBundle', NS.staging, b.metadata.name).catch(() => undefined);
+        return x && appliedOf(x)?.status === 'True' ? x : undefined;
+      }, 120_000, 100, () => 'Applied did not become True');
+      expect(appliedOf(got)).toMatchObject({ reason: 'Applied', observedGeneration: got.metadata.generation });
+      expect(appliedOf(got)!.message).toMatch(/^Argo CD Application argocd\/.+ is Synced and Healthy at [0-9a-f]{40}$/);
+    }
+    const cluster = await waitUntil('KureCluster staging status.applied', async () => {
+      const c = await getKureOn(kc, 'KureCluster', NS.staging, 'staging');
+      return /^(\d+)\/\1 at /.test((c.status as { applied?: string } | undefined)?.applied ?? '') ? c : undefined;
+    }, 60_000, 100, () => 'the summary did not reach N/N');
+    process.stderr.write(`e2e argocd: KureCluster staging applied ${(cluster.status as { applied: string }).applied}\n`);
+  }, 5 * 60_000);
 });

@@ -519,4 +519,68 @@ describe('real Flux applies what Kure commits (examples/platform, production)', 
     // Flux pulls only on its interval (1m here) without the poke: anything near that means the poke did not work.
     expect(report.pushToApplied.p50).toBeLessThan(30_000);
   }, 10 * 60_000);
+
+  // Issue 10 item 2: Kure watches the Kustomizations it rendered (labels kure.dev/...) and reports
+  // each bundle's Applied condition from Flux's own status, at the commit of its current generation.
+  const appliedOf = (b: KureResource) => (b.status as { conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] } | undefined)?.conditions?.find((c) => c.type === 'Applied');
+
+  it('reports Applied=True on every applied bundle and the cluster summary, from the real Kustomizations', async () => {
+    const active = resources.filter((r) => r.kind === 'KureBundle' && !(r.spec as { suspend?: boolean }).suspend).map((b) => b.metadata.name);
+    for (const name of [...active, 'leaf']) {
+      const b = await waitUntil(`KureBundle ${name} Applied=True`, async () => {
+        const got = await getKureOn(kc, 'KureBundle', NS.platform, name).catch(() => undefined);
+        return got && appliedOf(got)?.status === 'True' ? got : undefined;
+      }, 120_000).catch(async (err: Error) => {
+        const got = await getKureOn(kc, 'KureBundle', NS.platform, name).catch(() => undefined);
+        throw new Error(`${err.message}: ${JSON.stringify(got && appliedOf(got))}`);
+      });
+      expect(appliedOf(b)).toMatchObject({ reason: 'Applied', observedGeneration: b.metadata.generation });
+      expect(appliedOf(b)!.message).toMatch(/^Flux Kustomization flux-system\/.+ is Ready at main@sha1:[0-9a-f]{40}$/);
+    }
+    const k = await getFlux(kc, 'Kustomization', FLUX_NS, 'leaf');
+    expect(k?.metadata.labels).toMatchObject({ 'kure.dev/cluster': 'production', 'kure.dev/cluster-namespace': NS.platform, 'kure.dev/bundle': 'leaf', 'kure.dev/bundle-namespace': NS.platform });
+    // The suspended bundle never applied: not Applied, in Flux's words or Kure's.
+    const paused = await getKureOn(kc, 'KureBundle', NS.platform, 'paused');
+    expect(appliedOf(paused)?.status).toBe('False');
+    const cluster = await waitUntil('KureCluster production status.applied', async () => {
+      const c = await getKureOn(kc, 'KureCluster', NS.platform, 'production');
+      return (c.status as { applied?: string } | undefined)?.applied ? c : undefined;
+    });
+    // The example's bundles plus `delivered` and `leaf` (added by the tests above); all but the suspended one applied.
+    const total = resources.filter((r) => r.kind === 'KureBundle').length + 2;
+    expect((cluster.status as { applied: string }).applied).toMatch(new RegExp(`^${total - 1}/${total} at [0-9a-f]{12}$`));
+    process.stderr.write(`e2e flux: KureCluster production applied ${(cluster.status as { applied: string }).applied}\n`);
+  }, 5 * 60_000);
+
+  it("reports Applied=False with Flux's reason for a bundle whose dependency is not ready", async () => {
+    await applyOn(kc, kure('KureBundle', NS.platform, 'blocked', { nodeRef: { name: 'apps' }, targetNamespace: 'default', dependsOn: [{ name: 'paused' }] }));
+    const b = await waitUntil('KureBundle blocked Applied=False/DependencyNotReady', async () => {
+      const got = await getKureOn(kc, 'KureBundle', NS.platform, 'blocked').catch(() => undefined);
+      return got && appliedOf(got)?.reason === 'DependencyNotReady' ? got : undefined;
+    }, 120_000);
+    expect(appliedOf(b)).toMatchObject({ status: 'False', reason: 'DependencyNotReady' });
+    expect(appliedOf(b)!.message).toContain('paused');
+    await deleteKureOn(kc, 'KureBundle', NS.platform, 'blocked');
+    firstSha = (await waitForPush(git!, REPO, firstSha)).sha;
+  }, 5 * 60_000);
+
+  it('measures a KureBundle change → Applied=True at its new generation (from the Kustomization watch)', async () => {
+    const samples = Number(process.env.KURE_E2E_LATENCY_SAMPLES ?? 10);
+    const changeToApplied: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await applyOn(kc, kure('KureBundle', NS.platform, 'leaf', { nodeRef: { name: 'apps' }, targetNamespace: 'default', commonMetadata: { annotations: { 'e2e.kure.dev/i': String(i) } } }));
+      await waitUntil(`KureBundle leaf Applied=True at its generation (i=${i})`, async () => {
+        const got = await getKureOn(kc, 'KureBundle', NS.platform, 'leaf');
+        const c = appliedOf(got);
+        return c?.status === 'True' && c.observedGeneration === got.metadata.generation && (got.status as { observedGeneration?: number }).observedGeneration === got.metadata.generation ? got : undefined;
+      }, 120_000, 25);
+      changeToApplied.push(performance.now() - t0);
+    }
+    const stats = (v: number[]) => ({ p50: Math.round(percentile(v, 50)), p99: Math.round(percentile(v, 99)), max: Math.round(Math.max(...v)) });
+    const report = { samples, changeToAppliedCondition: stats(changeToApplied) };
+    writeFileSync(path.join(FLUX_CACHE_DIR, 'e2e-flux-applied-latency.json'), JSON.stringify({ ...report, raw: changeToApplied }, null, 2));
+    process.stderr.write(`e2e flux Applied condition latency (ms): ${JSON.stringify(report)}\n`);
+    expect(report.changeToAppliedCondition.p50).toBeLessThan(30_000);
+  }, 10 * 60_000);
 });

@@ -178,7 +178,7 @@ describe('flux', () => {
     expect(ks('b')).toEqual({
       apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
       kind: 'Kustomization',
-      metadata: { name: 'b', namespace: 'flux-system', labels: { 'app.kubernetes.io/managed-by': 'kure' } },
+      metadata: { name: 'b', namespace: 'flux-system', labels: { 'app.kubernetes.io/managed-by': 'kure', 'kure.dev/cluster-namespace': 'platform', 'kure.dev/cluster': 'production', 'kure.dev/bundle-namespace': 'platform', 'kure.dev/bundle': 'b' } },
       spec: {
         interval: '10m',
         retryInterval: '2m',
@@ -327,7 +327,7 @@ describe('argocd', () => {
       metadata: {
         name: 'b',
         namespace: 'argocd',
-        labels: { 'app.kubernetes.io/managed-by': 'kure' },
+        labels: { 'app.kubernetes.io/managed-by': 'kure', 'kure.dev/cluster-namespace': 'platform', 'kure.dev/cluster': 'production', 'kure.dev/bundle-namespace': 'platform', 'kure.dev/bundle': 'b' },
         annotations: { 'argocd.argoproj.io/sync-wave': '2' },
         finalizers: ['resources-finalizer.argocd.argoproj.io'],
       },
