@@ -1,7 +1,7 @@
 // Render benchmark (ARCHITECTURE.md targets):
 // - whole process: `kure render` of a fleet of 50 nodes, N/10 bundles and N applications read from a
-//   directory of YAML files (at most 25,000 documents each), output on tmpfs: 10,000 applications under 0.9 s and 200 MB peak RSS; 100,000 under
-//   10 s and 2 GB, growing linearly from 1,000. Median of several runs into the same output
+//   directory of YAML files (at most 25,000 documents each), output on tmpfs: 10,000 applications
+//   under 0.9 s and 200 MB peak RSS; 100,000 under 10 s and 2 GB, growing linearly from 1,000. Median of several runs into the same output
 //   directory (each run replaces the tree the previous one wrote, as a re-render does), after one
 //   warm-up run.
 // - in-process, 10,000 applications: the core (assemble, render), and re-render after one application
