@@ -21,7 +21,11 @@ export async function writeTree(dir: string, tree: FileTree): Promise<void> {
     for (const d of [...dirs].sort()) mkdirSync(join(staging, ...d.split('/')));
     // Synchronous on purpose: on tmpfs or a page cache a write is a few microseconds of CPU, and
     // the thread pool's hand-offs cost more than they overlap (docs/performance.md).
-    for (const [path, content] of tree) writeFileSync(join(staging, ...path.split('/')), content);
+    // Tree paths are relative and '/'-separated, as rendered: on POSIX the file name is a
+    // concatenation (path.join per file only normalised them, 12,000 times).
+    const prefix = staging + sep;
+    if (sep === '/') for (const [path, content] of tree) writeFileSync(prefix + path, content);
+    else for (const [path, content] of tree) writeFileSync(join(staging, ...path.split('/')), content);
     const existed = exists(dir);
     if (existed) renameSync(dir, old);
     renameSync(staging, dir);
