@@ -3,6 +3,7 @@
 import type { ApplicationSpec, KureApplication, KureBundle, KureCluster, KureNode, KureResource } from '../api/schema.js';
 import { checkCluster, deferCheck } from '../render/check.js';
 import { engineOf } from '../render/engines.js';
+import { PLAIN_RENDERER, type Renderer } from '../render/renderer.js';
 import { groupOf, kindInfo } from '../schemas/index.js';
 import { isName, shapeProblems, specProblems } from './check-resource.js';
 import { findCycles } from './cycles.js';
@@ -56,8 +57,16 @@ export const DEFAULTS = {
  */
 export const isRenderable = (c: Pick<AssembledCluster, 'problems'>): boolean => c.problems.every((p) => p.leftOut === true);
 
-export function assemble(resources: readonly KureResource[]): AssembleResult {
-  return new Assembler(resources).run();
+export interface AssembleOptions {
+  /**
+   * Renders the output check (and so the trees render() hands out): a caller that re-renders (the
+   * controller) passes its Renderer, whose memos make that cheap. Default: no memos.
+   */
+  renderer?: Pick<Renderer, 'renderTree'>;
+}
+
+export function assemble(resources: readonly KureResource[], options: AssembleOptions = {}): AssembleResult {
+  return new Assembler(resources, options.renderer ?? PLAIN_RENDERER).run();
 }
 
 class Assembler {
@@ -77,7 +86,10 @@ class Assembler {
 
   private readonly keys = new WeakMap<KureResource, string>();
 
-  constructor(private readonly input: readonly KureResource[]) {}
+  constructor(
+    private readonly input: readonly KureResource[],
+    private readonly renderer: Pick<Renderer, 'renderTree'>,
+  ) {}
 
   /** refKey of a resource, computed once: sorting and lookups ask for it many times. */
   private keyOf(r: KureResource): string {
@@ -104,7 +116,7 @@ class Assembler {
     const output: Problem[][] = [];
     for (const c of clusters) {
       const members = new Set(c.members.map(refKey));
-      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output);
+      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output, this.renderer);
     }
     return lazyResult(clusters, sorted, detached, sorted.filter((p) => detachedKeys.has(refKey(p.ref))), output);
   }
@@ -547,14 +559,14 @@ class Assembler {
  * object against its kind's schema (only for a cluster that may be rendered); render() of the
  * model runs the same check first when nobody read the problems.
  */
-function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][]): void {
+function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][], renderer: Pick<Renderer, 'renderTree'>): void {
   let done: Problem[] | undefined;
   const finish = (): Problem[] => {
     if (done) return done;
     if (!isRenderable({ problems: own })) return (done = own);
     let found: Problem[];
     try {
-      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref)), (m, collect) => renderer.renderTree(m, collect)).problems;
     } catch {
       // The renderer refused the model (a bug or an unchecked case): render() throws the same
       // error where the caller expects render errors, so nothing is checked or cached here.
