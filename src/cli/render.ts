@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { assemble } from '../model/assemble.js';
 import { formatProblem } from '../model/problems.js';
 import type { FileTree } from '../model/types.js';
-import { render, setRenderMemos } from '../render/index.js';
+import { render } from '../render/index.js';
 import { readResources } from './read.js';
 import type { Io } from './io.js';
 import { readTree, writeTree } from './write-tree.js';
@@ -18,8 +18,7 @@ export interface RenderedCluster {
 
 /** Reads, assembles, validates and renders; prints every problem and returns undefined when invalid. */
 export function renderInputs(files: string[], io: Io): RenderedCluster[] | undefined {
-  // A command renders once: the re-render memos (for the controller) would only cost.
-  setRenderMemos(false);
+  // A command renders once: assemble() and render() use a Renderer without memos (renderer.ts).
   const input = readResources(files, io.stdin);
   for (const s of input.skipped) io.err(`warning: ${s}`);
   const result = assemble(input.resources);

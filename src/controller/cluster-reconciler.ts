@@ -334,6 +334,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   private forget(req: ClusterRequest): void {
     this.lastOwners.delete(clusterKeyOf(req.namespace, req.name));
     this.lastGood.delete(clusterKeyOf(req.namespace, req.name));
+    this.d.pipeline.forget?.(req);
     this.d.metrics?.clusterReady.remove({ namespace: req.namespace, cluster: req.name });
     this.d.metrics?.clusterLastPush.remove({ namespace: req.namespace, cluster: req.name });
   }

@@ -28,6 +28,8 @@ export interface Pipeline {
   render(model: ClusterModel): FileTree;
   /** Which resource each file of `tree` (from render) comes from; commits name them (src/render/owners.ts). */
   owners?(model: ClusterModel, tree: FileTree): ReadonlyMap<string, ObjectRef>;
+  /** The cluster is gone: drop what the renderer keeps for it (its re-render memo). */
+  forget?(cluster: { namespace: string; name: string }): void;
 }
 
 export type { GitAuth, GitErrorKind, GitTarget, SyncResult } from '../git/index.js';

@@ -10,7 +10,7 @@ import { KIND_NAMES } from '../api/kinds.js';
 import type { KureKind, KureResource } from '../api/schema.js';
 import { assemble, isRenderable } from '../model/assemble.js';
 import { splitClusterKey } from '../model/fleet-index.js';
-import { fileOwners, render } from '../render/index.js';
+import { Renderer } from '../render/index.js';
 import { InformerCache, type KureInformers } from './cache.js';
 import { AppliedWatch } from './applied-watch.js';
 import { ClusterReconciler } from './cluster-reconciler.js';
@@ -82,7 +82,16 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const api = new KubeApi(kc, (o.watchTimeoutSeconds * 1.25 + 30) * 1000);
   const metrics = new ControllerMetrics({ defaultMetrics: input.defaultMetrics ?? false });
   const events = new EventRecorder(api, { instance: o.identity, logger });
-  const pipeline: Pipeline = input.pipeline ?? { assemble, isRenderable, render, owners: fileOwners };
+  // One Renderer for the controller: a memo per cluster holding its last output only (each render
+  // replaces it), dropped when the cluster is gone (Pipeline.forget).
+  const renderer = new Renderer();
+  const pipeline: Pipeline = input.pipeline ?? {
+    assemble: (resources) => assemble(resources, { renderer }),
+    isRenderable,
+    render: (model) => renderer.render(model),
+    owners: (model, tree) => renderer.owners(model, tree),
+    forget: (cluster) => renderer.forget(cluster),
+  };
   const sink = input.sink ?? (await defaultSink(o.gitCacheDir, logger));
   const namespaces: (string | undefined)[] = o.namespaces.length ? o.namespaces : [undefined];
 

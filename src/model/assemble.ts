@@ -2,6 +2,8 @@
 // Pure: the CLI, the controller (from its informer caches) and the builder all come through here.
 import type { ApplicationSpec, KureApplication, KureBundle, KureCluster, KureNode, KureResource } from '../api/schema.js';
 import { checkCluster, deferCheck } from '../render/check.js';
+import { engineOf } from '../render/engines.js';
+import { PLAIN_RENDERER, type Renderer } from '../render/renderer.js';
 import { groupOf, kindInfo } from '../schemas/index.js';
 import { isName, shapeProblems, specProblems } from './check-resource.js';
 import { findCycles } from './cycles.js';
@@ -55,8 +57,16 @@ export const DEFAULTS = {
  */
 export const isRenderable = (c: Pick<AssembledCluster, 'problems'>): boolean => c.problems.every((p) => p.leftOut === true);
 
-export function assemble(resources: readonly KureResource[]): AssembleResult {
-  return new Assembler(resources).run();
+export interface AssembleOptions {
+  /**
+   * Renders the output check (and so the trees render() hands out): a caller that re-renders (the
+   * controller) passes its Renderer, whose memos make that cheap. Default: no memos.
+   */
+  renderer?: Pick<Renderer, 'renderTree'>;
+}
+
+export function assemble(resources: readonly KureResource[], options: AssembleOptions = {}): AssembleResult {
+  return new Assembler(resources, options.renderer ?? PLAIN_RENDERER).run();
 }
 
 class Assembler {
@@ -76,7 +86,10 @@ class Assembler {
 
   private readonly keys = new WeakMap<KureResource, string>();
 
-  constructor(private readonly input: readonly KureResource[]) {}
+  constructor(
+    private readonly input: readonly KureResource[],
+    private readonly renderer: Pick<Renderer, 'renderTree'>,
+  ) {}
 
   /** refKey of a resource, computed once: sorting and lookups ask for it many times. */
   private keyOf(r: KureResource): string {
@@ -103,7 +116,7 @@ class Assembler {
     const output: Problem[][] = [];
     for (const c of clusters) {
       const members = new Set(c.members.map(refKey));
-      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output);
+      deferOutputCheck(c, sorted.filter((p) => members.has(refKey(p.ref))), this.tenants, output, this.renderer);
     }
     return lazyResult(clusters, sorted, detached, sorted.filter((p) => detachedKeys.has(refKey(p.ref))), output);
   }
@@ -320,20 +333,6 @@ class Assembler {
         this.report(b, 'spec.path', `is required: node ${src.metadata.name} has a source, so the bundle names a directory inside it`);
       if (!src && b.spec.path !== undefined)
         this.report(b, 'spec.path', 'is only allowed under a node with a source (the content comes from Kure applications otherwise)');
-      if (b.spec.decryption && model.engine === 'argocd')
-        this.report(b, 'spec.decryption', 'Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster');
-      if (b.spec.postBuild && model.engine === 'argocd')
-        this.report(b, 'spec.postBuild', 'Argo CD has no variable substitution; template the values into the applications, or use a Flux cluster');
-      if (b.spec.force && model.engine === 'argocd')
-        this.report(
-          b,
-          'spec.force',
-          'Argo CD has no counterpart (its Replace=true and Force=true sync options recreate objects on every sync; set them in spec.argocd.syncOptions if that is wanted)',
-        );
-      if (b.spec.argocd && model.engine === 'flux')
-        this.report(b, 'spec.argocd', `is for Argo CD, and KureCluster ${model.ref.namespace}/${model.name} uses flux (Flux applies server-side and retries at retryInterval)`);
-      if (src?.spec.source?.kind === 'Bucket' && model.engine === 'argocd')
-        this.report(src, 'spec.source.kind', 'Argo CD cannot read from a Bucket source; use GitRepository or OCIRepository');
       if (src) sourceOf.set(b.metadata.name, src.metadata.name);
       const bp = b.spec.path !== undefined ? normalizeRepoPath(b.spec.path) : undefined;
       const bm: BundleModel = {
@@ -359,7 +358,7 @@ class Assembler {
     }
 
     this.checkDependencies(c, bundles);
-    this.checkReservedNames(model, bundles, nodes);
+    this.checkReservedNames(model, bundles);
 
     const bundleByName = new Map(bundles.map((b) => [b.metadata.name, b]));
     const policies = new Map<string, BundlePolicy>();
@@ -409,14 +408,8 @@ class Assembler {
       bundle.applications.push(applicationModel(a, tenant && bundle.targetNamespace === undefined ? own : undefined));
     }
     this.checkHelmDependencies(bundleModels);
-    if (model.engine === 'argocd')
-      for (const bm of bundleModels.values())
-        if (bm.patches && bm.applications.length > 0 && bm.applications.every((a) => a.content.type === 'helm'))
-          this.report(
-            bm.ref,
-            'spec.patches',
-            "Argo CD does not patch the objects of a Helm source, and this bundle has only helm applications (no directory to patch); use the charts' values",
-          );
+    // The engine's own rules (what Flux or Argo CD cannot deliver): render/<engine>/engine.ts.
+    this.problems.push(...engineOf(model).validate(model));
     this.checkDuplicateObjects(bundleModels, model);
 
     const sortTree = (list: NodeModel[]) => {
@@ -511,34 +504,13 @@ class Assembler {
   }
 
   /** Names Kure generates beside the bundles' own: bootstrap objects and node sources must not collide. */
-  private checkReservedNames(model: ClusterModel, bundles: KureBundle[], nodes: KureNode[]): void {
-    if (model.bootstrap && model.engine === 'flux' && model.flux.sourceRef.kind !== 'GitRepository')
-      this.report(
-        model.ref,
-        'spec.gitops.bootstrap.enabled',
-        `bootstrap writes a GitRepository for this repository, but spec.gitops.flux.sourceRef is a ${model.flux.sourceRef.kind}; use GitRepository or turn bootstrap off`,
-      );
+  private checkReservedNames(model: ClusterModel, bundles: KureBundle[]): void {
     if (model.bootstrap) {
       const reserved = model.engine === 'flux' ? model.flux.sourceRef.name : model.name;
       for (const b of bundles)
         if (b.metadata.name === reserved)
           this.report(b, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate);
     }
-    if (model.engine === 'argocd')
-      for (const b of bundles) {
-        const project = [model.argocd.project, 'default'].find((p) => p === b.metadata.name);
-        if (project !== undefined && (policyFields(b).tenants?.length ?? 0) > 0)
-          this.report(
-            b,
-            'metadata.name',
-            `a bundle that admits other namespaces gets an Argo CD AppProject named after it, which would replace the AppProject ${project}${project === model.argocd.project ? " (the cluster's spec.gitops.argocd.project)" : " (Argo CD's default project)"}; rename the bundle`,
-            Reason.Duplicate,
-          );
-      }
-    if (model.engine === 'flux')
-      for (const n of nodes)
-        if (n.spec.source?.kind === model.flux.sourceRef.kind && n.metadata.name === model.flux.sourceRef.name)
-          this.report(n, 'metadata.name', `collides with the cluster's Flux source ${model.flux.sourceRef.kind}/${n.metadata.name}`, Reason.Duplicate);
   }
 
   private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
@@ -587,14 +559,14 @@ class Assembler {
  * object against its kind's schema (only for a cluster that may be rendered); render() of the
  * model runs the same check first when nobody read the problems.
  */
-function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][]): void {
+function deferOutputCheck(c: AssembledCluster, own: Problem[], tenants: ReadonlySet<string>, output: Problem[][], renderer: Pick<Renderer, 'renderTree'>): void {
   let done: Problem[] | undefined;
   const finish = (): Problem[] => {
     if (done) return done;
     if (!isRenderable({ problems: own })) return (done = own);
     let found: Problem[];
     try {
-      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref))).problems;
+      found = checkCluster(c.model, (ref) => tenants.has(refKey(ref)), (m, collect) => renderer.renderTree(m, collect)).problems;
     } catch {
       // The renderer refused the model (a bug or an unchecked case): render() throws the same
       // error where the caller expects render errors, so nothing is checked or cached here.

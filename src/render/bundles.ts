@@ -4,6 +4,7 @@ import type { ApplicationModel, BundleModel, ClusterModel, ObjectRef } from '../
 import { helmDependencyKey } from './apps/helm.js';
 import { applicationObjects } from './apps/index.js';
 import { applicationFileNames, bundleDir } from './layout.js';
+import { activeMemo } from './memo.js';
 import { assertUniqueIds, kustomization, objectId, toYaml, type Collect } from './objects.js';
 
 export interface RenderedFile {
@@ -24,36 +25,24 @@ export interface BundleDirectory {
 }
 
 /**
- * Memos for re-rendering. A generator reads only the application, its bundle's settings and the
- * cluster's settings, so while those are unchanged (the controller's caches hand back the same spec
- * objects) the output is reused: re-rendering after one change formats one file.
+ * Re-rendering reuses output through the memo of the Renderer that renders (memo.ts): a generator
+ * reads only the application, its bundle's settings and the cluster's settings, so while those are
+ * unchanged (the controller's caches hand back the same spec objects) the output is reused:
+ * re-rendering after one change formats one file. Without a memo (`kure render`, render(model)) the
+ * objects of a file die as soon as it is formatted and checked.
  */
-const applicationMemo = new WeakMap<object, { context: string; id: string; file: RenderedFile }>();
-const directoryMemo = new Map<string, { context: string; specs: object[]; ids: string[]; directory: BundleDirectory }>();
-const MAX_DIRECTORIES = 50_000;
 const clusterContexts = new WeakMap<ClusterModel, string>();
-let memoize = true;
-
-/**
- * Turns the two memos above on or off. `kure render` renders once and exits, so it turns them off:
- * there they only keep every generated object alive to the end (10,000 applications: ~45 MB more
- * to copy and mark in each garbage collection), where without them the objects of a file die as
- * soon as it is formatted and checked.
- */
-export function setApplicationMemo(enabled: boolean): void {
-  memoize = enabled;
-  if (!enabled) directoryMemo.clear();
-}
 
 function renderApplication(app: ApplicationModel, bundle: BundleModel, cluster: ClusterModel, context: string): RenderedFile {
   const id = `${app.namespace}/${app.name}|${app.tenantNamespace ?? ''}|${helmDependencyKey(app, bundle)}`;
-  const hit = memoize ? applicationMemo.get(app.spec) : undefined;
+  const memo = activeMemo();
+  const hit = memo?.applications.get(app.spec);
   if (hit?.context === context && hit.id === id) return hit.file;
   const objects = applicationObjects(app, bundle, cluster);
   const field = app.content.type === 'manifests' ? undefined : `spec.${app.content.type}`;
   const fields = objects.map((_, i) => field ?? manifestField(i));
   const file = { objects, ids: objects.map(objectId), text: objects.length > 0 ? toYaml(objects) : '', owner: app.ref, fields };
-  if (memoize) applicationMemo.set(app.spec, { context, id, file });
+  memo?.applications.set(app.spec, { context, id, file });
   return file;
 }
 
@@ -77,8 +66,12 @@ export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): Bun
   const specs = bundle.applications.map((a) => a.spec);
   const ids = bundle.applications.map((a) => `${a.namespace}/${a.name}`);
   const key = `${cluster.ref.namespace}/${cluster.name}/${bundle.name}`;
-  const hit = memoize ? directoryMemo.get(key) : undefined;
-  if (hit?.context === context && sameItems(hit.specs, specs) && sameItems(hit.ids, ids)) return hit.directory;
+  const memo = activeMemo();
+  const hit = memo?.directory(key);
+  if (hit?.context === context && sameItems(hit.specs, specs) && sameItems(hit.ids, ids)) {
+    memo?.setDirectory(key, hit);
+    return hit.directory;
+  }
 
   const files = new Map<string, RenderedFile>();
   const names = applicationFileNames(bundle);
@@ -93,9 +86,7 @@ export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): Bun
     all.flatMap((f) => f.ids),
   );
   const directory = { dir: bundleDir(bundle), files };
-  if (!memoize) return directory;
-  if (directoryMemo.size >= MAX_DIRECTORIES) directoryMemo.clear();
-  directoryMemo.set(key, { context, specs, ids, directory });
+  memo?.setDirectory(key, { context, specs, ids, directory });
   return directory;
 }
 

@@ -5,9 +5,8 @@
 import { formatRef, problem, Reason } from '../model/problems.js';
 import type { ApplicationModel, ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
 import { allBundles } from './layout.js';
-import { renderTree } from './engines.js';
 import { groupOf, KUBERNETES_VERSION, kindInfo, unservedVersion, validateObject, type SchemaError } from '../schemas/index.js';
-import { joinPath } from './objects.js';
+import { joinPath, type Collect } from './objects.js';
 import { recordOwners } from './owners.js';
 
 const NONE: readonly SchemaError[] = Object.freeze([]);
@@ -77,13 +76,17 @@ export interface ClusterCheck {
   problems: Problem[];
 }
 
+/** How checkCluster renders: a Renderer's renderTree (renderer.ts), with its memos. */
+export type RenderTree = (model: ClusterModel, collect: Collect) => FileTree;
+
 /**
  * Renders the cluster and checks every generated object. Objects of applications for which
  * `leaveOut(app)` says so (tenants: they must not block the platform) are not reported as blocking:
  * the application is taken out of the model (problems marked `leftOut`) and the rest is rendered
- * again. The final tree is kept for render().
+ * again. The final tree is kept for render(). `renderTree` is the renderer's (its memos make the
+ * check of a re-render cheap).
  */
-export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => boolean): ClusterCheck {
+export function checkCluster(model: ClusterModel, leaveOut: (app: ObjectRef) => boolean, renderTree: RenderTree): ClusterCheck {
   pending.delete(model);
   const problems: Problem[] = [];
   for (;;) {

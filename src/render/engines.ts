@@ -1,22 +1,20 @@
-// Picks the engine and sorts the tree. render() (index.ts) hands out a tree that was already checked
-// when assemble() checked it; the output check (check.ts) renders through here with a collector.
-import { cmp } from '../model/problems.js';
-import type { ClusterModel, FileTree } from '../model/types.js';
-import { renderArgo } from './argocd/index.js';
-import { renderFlux } from './flux/index.js';
+// The registry of engines, by spec.gitops.engine. The output check (check.ts) and the renderer
+// (renderer.ts) render through here; assemble() validates through here.
+import type { ClusterModel, EngineName, FileTree } from '../model/types.js';
+import { argoEngine } from './argocd/engine.js';
+import type { Engine } from './engine.js';
+import { fluxEngine } from './flux/engine.js';
 import type { Collect } from './objects.js';
 
+export const ENGINES: Readonly<Record<EngineName, Engine>> = Object.freeze({ flux: fluxEngine, argocd: argoEngine });
+
+/** The engine of a cluster (the API's enum admits only registered names). */
+export function engineOf(model: Pick<ClusterModel, 'engine'>): Engine {
+  const engine = ENGINES[model.engine];
+  if (!engine) throw new Error(`render: unknown engine ${JSON.stringify(model.engine as string)}`);
+  return engine;
+}
+
 export function renderTree(model: ClusterModel, collect?: Collect): FileTree {
-  const tree = new Map<string, string>();
-  switch (model.engine) {
-    case 'flux':
-      renderFlux(model, tree, collect);
-      break;
-    case 'argocd':
-      renderArgo(model, tree, collect);
-      break;
-    default:
-      throw new Error(`render: unknown engine ${JSON.stringify(model.engine as string)}`);
-  }
-  return new Map([...tree.entries()].sort(([a], [b]) => cmp(a, b)));
+  return engineOf(model).render(model, collect);
 }

@@ -119,3 +119,6 @@ export function objectId(o: Record<string, unknown>): string {
   const meta = (o.metadata ?? {}) as Record<string, unknown>;
   return [apiGroup(o.apiVersion), String(o.kind), String(meta.namespace ?? ''), String(meta.name ?? '')].join('|');
 }
+
+/** A file tree with its paths in order (FileTree's contract). */
+export const sortedTree = (tree: Map<string, string>): Map<string, string> => new Map([...tree.entries()].sort(([a], [b]) => cmp(a, b)));

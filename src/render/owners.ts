@@ -3,7 +3,8 @@
 // render(); any other tree is rendered once more with a collector. Index files (kustomization.yaml)
 // have no owner of their own: they change because a sibling did.
 import type { ClusterModel, FileTree, ObjectRef } from '../model/types.js';
-import { renderTree } from './engines.js';
+import { engineOf } from './engines.js';
+import type { Collect } from './objects.js';
 
 export type FileOwners = ReadonlyMap<string, ObjectRef>;
 
@@ -14,8 +15,15 @@ export function recordOwners(tree: FileTree, owners: FileOwners): void {
   recorded.set(tree, owners);
 }
 
-/** File (relative to the cluster's path) → the resource that produced it, for a tree render(model) returned. */
-export function fileOwners(model: ClusterModel, tree?: FileTree): FileOwners {
+/**
+ * File (relative to the cluster's path) → the resource that produced it, for a tree render(model)
+ * returned. `renderTree` renders a tree that was not recorded (a Renderer passes its own).
+ */
+export function fileOwners(
+  model: ClusterModel,
+  tree?: FileTree,
+  renderTree: (model: ClusterModel, collect: Collect) => FileTree = (m, collect) => engineOf(m).render(m, collect),
+): FileOwners {
   const known = tree && recorded.get(tree);
   if (known) return known;
   const owners = new Map<string, ObjectRef>();

@@ -3,6 +3,7 @@
 // Why: `yaml.stringify` costs ~0.5 ms per Deployment, which makes a 10,000-application cluster take
 // 15 s; this emitter gives byte-identical output (asserted by the unit tests) about 20× faster.
 import { stringify } from 'yaml';
+import { activeMemo } from './memo.js';
 
 /**
  * YAML 1.1 quoting on purpose: Kubernetes tooling (sigs.k8s.io/yaml, kustomize) reads YAML 1.1,
@@ -136,26 +137,16 @@ export function yamlDocument(value: unknown): string {
   return `${out.join('\n')}\n`;
 }
 
-const documents = new Map<string, string>();
-let memoDocuments = true;
-
-/**
- * Turns the memo of whole documents (below) on or off. `kure render` renders once and exits, so it
- * turns it off: there the memo only costs a JSON.stringify of every document and holds a second
- * copy of the output (10,000 applications: ~8% of the CPU, and that much more to collect).
- */
-export function setDocumentMemo(enabled: boolean): void {
-  memoDocuments = enabled;
-  if (!enabled) documents.clear();
-}
-
 const format = (docs: readonly unknown[]): string => docs.map(yamlDocument).join('---\n');
 
 /**
- * YAML text for a list of objects: `---`-separated documents with a trailing newline. Memoised on
- * the JSON of the documents (cheap next to YAML formatting), so re-rendering a large cluster after
- * a small change formats only what changed.
+ * YAML text for a list of objects: `---`-separated documents with a trailing newline. Inside a
+ * Renderer with memos (the controller) memoised on the JSON of the documents (cheap next to YAML
+ * formatting), so re-rendering a large cluster after a small change formats only what changed.
+ * Without (`kure render` renders once) the memo would only cost a JSON.stringify of every document
+ * and hold a second copy of the output (10,000 applications: ~8% of the CPU).
  */
 export function toYaml(docs: readonly unknown[]): string {
-  return memoDocuments ? memo(documents, JSON.stringify(docs), () => format(docs)) : format(docs);
+  const documents = activeMemo();
+  return documents ? documents.document(JSON.stringify(docs), () => format(docs)) : format(docs);
 }

@@ -1,0 +1,16 @@
+// The engine interface: each GitOps engine (Flux, Argo CD) is one module that owns the rules only it
+// has (validate) and its output (render). assemble() asks the cluster's engine to validate the model,
+// so render never re-checks a model and never throws on one that validated.
+import type { ClusterModel, EngineName, FileTree, Problem } from '../model/types.js';
+import type { Collect } from './objects.js';
+
+export interface Engine {
+  readonly name: EngineName;
+  /** The engine's own rules on an assembled model (what it cannot deliver), one Problem per violation. */
+  validate(model: ClusterModel): Problem[];
+  /**
+   * The cluster's files, sorted by path. `collect` sees every generated object with its file and
+   * the Kure resource it comes from (the output schema check and file owners use it).
+   */
+  render(model: ClusterModel, collect?: Collect): FileTree;
+}
