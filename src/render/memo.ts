@@ -50,6 +50,7 @@ export class RenderMemo {
     this.directories = new Map();
     this.documents = new Map();
     const outer = active;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- it is the pointer activeMemo() reads, not an alias
     active = this;
     try {
       return run();

@@ -1,11 +1,14 @@
 // Nothing invalid is committed: every generated object is checked against the schema of its kind
 // (built-in kinds of the target Kubernetes, Flux and Argo CD CRDs) with strict-validation semantics.
+import { PLAIN_RENDERER } from '../../../src/render/renderer.js';
 import { checkCluster } from '../../../src/render/check.js';
 import { render } from '../../../src/render/index.js';
 import { formatProblem } from '../../../src/model/problems.js';
 import { hasSchema, kindInfo, KUBERNETES_VERSION, validateObject } from '../../../src/schemas/index.js';
 import { bundle, cluster, manifestsApp, node, richCluster, workloadApp } from './fixtures.js';
 import { crdErrors, treeObjects } from './helpers.js';
+
+const plainTree: Parameters<typeof checkCluster>[2] = (m, c) => PLAIN_RENDERER.renderTree(m, c);
 
 const deployment = (spec: Record<string, unknown>) => ({
   apiVersion: 'apps/v1',
@@ -91,7 +94,7 @@ describe('validateObject', () => {
 describe('checkCluster', () => {
   it.each(['flux', 'argocd'] as const)('finds nothing in the rich %s cluster', (engine) => {
     const model = richCluster(engine, { bootstrap: true });
-    expect(checkCluster(model, () => false).problems.map(formatProblem)).toEqual([]);
+    expect(checkCluster(model, () => false, plainTree).problems.map(formatProblem)).toEqual([]);
   });
 
   it.each(['flux', 'argocd'] as const)('agrees with ajv on the CRD kinds of the rich %s cluster', (engine) => {
@@ -123,7 +126,7 @@ describe('checkCluster', () => {
         }),
       ],
     });
-    expect(checkCluster(model, () => false).problems.map(formatProblem)).toEqual([
+    expect(checkCluster(model, () => false, plainTree).problems.map(formatProblem)).toEqual([
       'KureApplication platform/bad: spec.manifests[1].items[0]: Service s (clusters/production/nodes/apps/web/bad.yaml): spec.ports[0].port: must be an integer, not string',
       `KureApplication platform/bad: spec.manifests[2]: Deployment old (clusters/production/nodes/apps/web/bad.yaml): apiVersion: apps/v1beta1 is not served by Kubernetes ${KUBERNETES_VERSION}; use apps/v1`,
       'KureApplication platform/bad: spec.manifests[3]: Kustomization k (clusters/production/nodes/apps/web/bad.yaml): apiVersion: kustomize.toolkit.fluxcd.io/v1beta2 is not served by the Flux and Argo CD versions Kure targets; use kustomize.toolkit.fluxcd.io/v1',
