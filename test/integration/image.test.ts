@@ -21,8 +21,10 @@ import { readResources } from '../../src/cli/read.js';
 import { CONTAINERS_REQUIRED, connectContainerEngine, engineRequest, hasImage, type ContainerEngine } from '../support/container-engine.js';
 import { REPO_ROOT, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { gitCli, startGitServer, type GitServer } from '../support/git-server.js';
+import { ARGOCD_CRDS } from '../support/argocd.js';
+import { FLUX_CRDS } from '../support/flux.js';
 import { findHelm, helmTemplate, isHook } from '../support/helm.js';
-import { kubeConfigFromFile, kubeRequest, serverSideApply, waitForCrdEstablished, type KubeObject } from '../support/kube.js';
+import { applyCrdsFromDir, kubeConfigFromFile, kubeRequest, serverSideApply, waitForCrdEstablished, type KubeObject } from '../support/kube.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 const VERSION = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -185,6 +187,10 @@ suite(`the image ${IMAGE} with the chart's rights`, () => {
     expect(crds).toHaveLength(4);
     for (const crd of crds) await apply(crd);
     for (const crd of crds) await waitForCrdEstablished(crd.metadata!.name!, 60_000, kc);
+    // The engines' upstream CRDs, as in a cluster that runs Flux or Argo CD: the controller lists and
+    // watches the Kustomizations and Applications it rendered (controller.watchEngine, the Applied condition).
+    await applyCrdsFromDir(FLUX_CRDS, { kc });
+    await applyCrdsFromDir(ARGOCD_CRDS, { kc });
     for (const o of rendered.filter((o) => o.kind !== 'CustomResourceDefinition' && !isHook(o))) await apply(o);
 
     // What the kubelet would mount: a TokenRequest token, the CA, the namespace.
