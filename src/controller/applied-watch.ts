@@ -17,7 +17,7 @@ import { APPLIED, appliedCondition, appliedSummary, revisionSha, type EngineName
 import type { ResourceCache } from './contracts.js';
 import { Informer, Reflector, type EventType, type WatchFn } from './informers.js';
 import { statusCode } from './kube.js';
-import type { Logger } from './logger.js';
+import { scrubString, type Logger } from './logger.js';
 import { findCondition, READY } from './status.js';
 import type { StatusWriter } from './status-writer.js';
 
@@ -77,7 +77,8 @@ export class AppliedWatch {
           watch: o.watch,
           labelSelector: ENGINE_SELECTOR,
           watchTimeoutSeconds: o.watchTimeoutSeconds,
-          logger: o.logger,
+          // The reflector would warn on every retry; list() below says each change of state once.
+          logger: o.logger.child({}, { level: 'error' }),
           maxBackoffMs: 60_000,
           onRestart: (reason) => o.onRestart?.(resource, reason),
         }),
@@ -106,9 +107,12 @@ export class AppliedWatch {
         code === 404
           ? `the CRD ${resource} is not installed in the cluster Kure reads`
           : code === 403
-            ? `Kure may not list ${resource} (RBAC: get, list, watch; chart value controller.watchEngine)`
-            : `listing ${resource} failed: ${err instanceof Error ? err.message : String(err)}`;
-      if (before !== this.unreadable[r.engine]) this.recomputeEngine(r.engine);
+            ? `not allowed to list ${resource} cluster-wide (RBAC: get, list, watch; chart value controller.watchEngine)`
+            : `listing ${resource} failed: ${scrubString(err instanceof Error ? err.message : String(err))}`;
+      if (before !== this.unreadable[r.engine]) {
+        this.o.logger.warn({ resource }, `${this.unreadable[r.engine]}: bundles' Applied is Unknown until it can be read; retrying with backoff`);
+        this.recomputeEngine(r.engine);
+      }
       throw err;
     }
   }
