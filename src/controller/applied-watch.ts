@@ -7,6 +7,12 @@
 // that is not installed (or a list the server refuses) leaves that engine unreadable: its bundles
 // get Applied=Unknown/EngineUnreadable, the informer keeps retrying with its backoff, and /readyz
 // does not depend on it.
+//
+// A KureCluster with spec.gitops.kubeconfigSecretRef has its engine in another cluster: one set of
+// informers per distinct kubeconfig Secret (loaded in memory with loadFromString), made when first
+// referenced, replaced when the Secret's content changes, stopped when nothing references it. Its
+// bundles read their engine object from there; a Secret that is missing, unparsable or whose server
+// cannot be listed gives Applied=Unknown with a message naming the Secret, never its content.
 import { createHash } from 'node:crypto';
 import { CustomObjectsApi, KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { labelValue, ownerOfLabels, BUNDLE_LABEL } from '../api/labels.js';

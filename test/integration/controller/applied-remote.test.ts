@@ -80,6 +80,20 @@ describe('Applied from an engine in another cluster (spec.gitops.kubeconfigSecre
     expect(failed.reason).toBe('HealthCheckFailed');
     expect(failed.message).toContain('health check failed after 30s');
 
+    // The Secret changes to an unreachable server: the watch is replaced, Unknown naming the Secret.
+    await createGitSecret(ns, 'engine-kubeconfig', { value: kubeconfig.replace(engine.server, 'https://127.0.0.1:1') });
+    const unreachable = await waitFor('Applied=Unknown (unreachable)', async () => {
+      const c = await applied(ns, 'web');
+      return c?.status === 'Unknown' && c;
+    });
+    expect(unreachable.reason).toBe('EngineUnreadable');
+    expect(unreachable.message).toContain(`kubeconfig Secret ${ns}/engine-kubeconfig`);
+    expect(unreachable.message).not.toContain('127.0.0.1');
+
+    // Back to the engine cluster: Applied again from the new watch.
+    await createGitSecret(ns, 'engine-kubeconfig', { value: kubeconfig });
+    await waitFor('Applied=False again', async () => (await applied(ns, 'web'))?.reason === 'HealthCheckFailed');
+
     // A bad kubeconfig: Unknown, naming the Secret, never its content.
     const bad = 'apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: t0ken-must-not-leak}}]\nclusters: [unclosed';
     await createGitSecret(ns, 'engine-kubeconfig', { value: bad });
