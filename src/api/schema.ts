@@ -240,7 +240,7 @@ export const ClusterSpec = obj(
                 'Where the engine (Flux or Argo CD) runs, when not in the cluster the Kure controller runs in: a Secret in ' +
                 'this namespace holding a kubeconfig of that cluster. The controller watches the Kustomizations or ' +
                 "Applications there for the bundles' Applied condition (kubeconfig loaded in memory only; it needs get, " +
-                'list and watch on them). Like repository.secretRef it must carry the label kure.dev/credentials=true. ' +
+                'list and watch on them, and inline credentials only: exec, auth-provider and file paths are refused). Like repository.secretRef it must carry the label kure.dev/credentials=true. ' +
                 'Default: none (the engine runs in the controller\'s own cluster).',
             },
           ),

@@ -92,6 +92,13 @@ export function loadKubeconfig(where: string, text: string): { kc: KubeConfig } 
     const kc = new KubeConfig();
     kc.loadFromString(text);
     if (!kc.getCurrentCluster()) return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig has no current cluster` };
+    // A tenant's kubeconfig must not run commands in the controller or read its files (its own token).
+    const local = [
+      ...kc.getUsers().flatMap((u) => [u.exec && 'exec', u.authProvider && 'auth-provider', u.certFile && 'client-certificate', u.keyFile && 'client-key']),
+      ...kc.getClusters().map((c) => c.caFile && 'certificate-authority'),
+    ].filter((x): x is string => typeof x === 'string');
+    if (local.length > 0)
+      return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig uses ${[...new Set(local)].join(', ')}; only inline data (token, *-data, username/password) is accepted` };
     return { kc };
   } catch {
     return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig cannot be parsed` };

@@ -42,6 +42,10 @@ describe('kubeconfigSecretRef', () => {
     const bad = loadKubeconfig('Secret team/engine', 'secret-token-abc: [unclosed');
     expect(bad).toEqual({ error: expect.stringContaining('Secret team/engine') });
     expect(JSON.stringify(bad)).not.toContain('secret-token-abc');
+    const exec = KUBECONFIG.replace('{token: not-a-real-token-xyz}', '{exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, id]}}');
+    expect(loadKubeconfig('Secret team/engine', exec)).toEqual({ error: expect.stringContaining('uses exec') });
+    const file = KUBECONFIG.replace('{token: not-a-real-token-xyz}', '{client-certificate: /etc/passwd, client-key: /etc/passwd}');
+    expect(loadKubeconfig('Secret team/engine', file)).toEqual({ error: expect.stringContaining('client-certificate, client-key') });
   });
 });
 
