@@ -222,6 +222,29 @@ export const ClusterSpec = obj(
             { description: "Whether Kure also writes the GitOps engine's own bootstrap objects." },
           ),
         ),
+        kubeconfigSecretRef: opt(
+          obj(
+            {
+              name: name('Name of the Secret in the KureCluster namespace.'),
+              key: opt(
+                Type.String({
+                  minLength: 1,
+                  maxLength: 253,
+                  pattern: '^[-._a-zA-Z0-9]+$',
+                  description: 'Key of the Secret that holds the kubeconfig. Default: value, else kubeconfig (the first present).',
+                }),
+              ),
+            },
+            {
+              description:
+                'Where the engine (Flux or Argo CD) runs, when not in the cluster the Kure controller runs in: a Secret in ' +
+                'this namespace holding a kubeconfig of that cluster. The controller watches the Kustomizations or ' +
+                "Applications there for the bundles' Applied condition (kubeconfig loaded in memory only; it needs get, " +
+                'list and watch on them, and inline credentials only: exec, auth-provider and file paths are refused). Like repository.secretRef it must carry the label kure.dev/credentials=true. ' +
+                'Default: none (the engine runs in the controller\'s own cluster).',
+            },
+          ),
+        ),
       },
       { description: 'The GitOps engine and how the rendered objects address it.' },
     ),

@@ -7,7 +7,14 @@
 // that is not installed (or a list the server refuses) leaves that engine unreadable: its bundles
 // get Applied=Unknown/EngineUnreadable, the informer keeps retrying with its backoff, and /readyz
 // does not depend on it.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+//
+// A KureCluster with spec.gitops.kubeconfigSecretRef has its engine in another cluster: one set of
+// informers per distinct kubeconfig Secret (loaded in memory with loadFromString), made when first
+// referenced, replaced when the Secret's content changes, stopped when nothing references it. Its
+// bundles read their engine object from there; a Secret that is missing, unparsable or whose server
+// cannot be listed gives Applied=Unknown with a message naming the Secret, never its content.
+import { createHash } from 'node:crypto';
+import { CustomObjectsApi, KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { labelValue, ownerOfLabels, BUNDLE_LABEL } from '../api/labels.js';
 import { Reason } from '../api/reasons.js';
 import type { KureResource } from '../api/schema.js';
@@ -16,7 +23,7 @@ import { repositoryOf } from '../model/repository.js';
 import { APPLIED, appliedCondition, appliedSummary, revisionSha, type EngineName, type EngineObject } from './applied.js';
 import type { ResourceCache } from './contracts.js';
 import { Informer, Reflector, type EventType, type WatchFn } from './informers.js';
-import { statusCode } from './kube.js';
+import { KubeApi, statusCode } from './kube.js';
 import { scrubString, type Logger } from './logger.js';
 import { findCondition, READY } from './status.js';
 import type { StatusWriter } from './status-writer.js';
@@ -50,91 +57,257 @@ export interface AppliedWatchOptions {
   /** Writes happen only while this is true (the leader). */
   active: () => boolean;
   onRestart?: (resource: string, reason: string) => void;
+  /** Secrets the controller watches (labelled kure.dev/credentials=true), for spec.gitops.kubeconfigSecretRef. */
+  secrets?: Pick<ResourceCache, 'secret'>;
+  /** The watch function of a remote engine cluster (default: a KubeApi's). */
+  remoteWatch?: (kc: KubeConfig) => WatchFn;
+  /** Reads a Secret directly, when the cache holds a labelled Secret without its data (referenced after it was listed). */
+  readSecret?: (namespace: string, name: string) => Promise<V1Secret | undefined>;
+}
+
+/** spec.gitops.kubeconfigSecretRef of a KureCluster: the Secret's `<namespace>/<name>` and key. */
+export function kubeconfigRefOf(cluster: KureResource | undefined): { secret: string; namespace: string; name: string; key?: string } | undefined {
+  const ref = (cluster?.spec as { gitops?: { kubeconfigSecretRef?: { name?: unknown; key?: unknown } } } | undefined)?.gitops?.kubeconfigSecretRef;
+  if (!ref || typeof ref.name !== 'string' || ref.name === '') return undefined;
+  const namespace = cluster?.metadata.namespace ?? '';
+  return { secret: `${namespace}/${ref.name}`, namespace, name: ref.name, ...(typeof ref.key === 'string' ? { key: ref.key } : {}) };
+}
+
+/**
+ * The kubeconfig text of a Secret (key, else value, else kubeconfig), or why there is none. The
+ * reason names the Secret and key, never the content.
+ */
+export function kubeconfigOfSecret(where: string, secret: V1Secret | undefined, key?: string): { text: string } | { error: string } {
+  if (!secret) return { error: `${where} (spec.gitops.kubeconfigSecretRef) does not exist or lacks the label kure.dev/credentials=true` };
+  const keys = key ? [key] : ['value', 'kubeconfig'];
+  const k = keys.find((x) => typeof secret.data?.[x] === 'string' || typeof secret.stringData?.[x] === 'string');
+  if (!k) return { error: `${where} (spec.gitops.kubeconfigSecretRef) has no key ${keys.join(' or ')}` };
+  const text = secret.stringData?.[k] ?? Buffer.from(secret.data![k]!, 'base64').toString('utf8');
+  return { text };
+}
+
+/** A KubeConfig from kubeconfig text (in memory only), or why it is unusable (without its content). */
+export function loadKubeconfig(where: string, text: string): { kc: KubeConfig } | { error: string } {
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromString(text);
+    if (!kc.getCurrentCluster()) return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig has no current cluster` };
+    // A tenant's kubeconfig must not run commands in the controller or read its files (its own token).
+    const local = [
+      ...kc.getUsers().flatMap((u) => [u.exec && 'exec', u.authProvider && 'auth-provider', u.certFile && 'client-certificate', u.keyFile && 'client-key']),
+      ...kc.getClusters().map((c) => c.caFile && 'certificate-authority'),
+    ].filter((x): x is string => typeof x === 'string');
+    if (local.length > 0)
+      return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig uses ${[...new Set(local)].join(', ')}; only inline data (token, *-data, username/password) is accepted` };
+    return { kc };
+  } catch {
+    return { error: `${where} (spec.gitops.kubeconfigSecretRef): the kubeconfig cannot be parsed` };
+  }
+}
+
+type EngineInformer = Informer<EngineObject & { metadata?: { resourceVersion?: string } }>;
+
+/** The engine objects of one cluster (the controller's own, or a remote one). */
+interface Target {
+  informers: Record<EngineName, EngineInformer>;
+  unreadable: Record<EngineName, string | undefined>;
+  byOwner: Record<EngineName, Map<string, EngineObject>>;
+  custom: CustomObjectsApi;
+  /** For a remote target: the kubeconfig Secret `<namespace>/<name>`. */
+  secret?: string;
+}
+
+interface Remote {
+  version: string;
+  target?: Target;
+  error?: string;
 }
 
 const ownerKey = (clusterNs: string, cluster: string, bundleNs: string, bundle: string) => `${clusterNs}/${cluster}/${bundleNs}/${bundle}`;
 
 export class AppliedWatch {
-  readonly informers: Record<EngineName, Informer<EngineObject & { metadata?: { resourceVersion?: string } }>>;
-  /** Why an engine cannot be read right now (undefined: readable). */
-  private readonly unreadable: Record<EngineName, string | undefined> = { flux: undefined, argocd: undefined };
-  /** Engine objects by owner key, per engine. */
-  private readonly byOwner: Record<EngineName, Map<string, EngineObject>> = { flux: new Map(), argocd: new Map() };
+  readonly informers: Record<EngineName, EngineInformer>;
+  private readonly local: Target;
+  /** Remote engine clusters by kubeconfig Secret `<namespace>/<name>`. */
+  private readonly remotes = new Map<string, Remote>();
+  private started = false;
+  /** Secrets read directly (their data, at a resourceVersion), for cached ones without data. */
+  private readonly fetched = new Map<string, { rv: string | undefined; secret?: V1Secret; error?: string }>();
+  private readonly fetching = new Set<string>();
   /** Last Applied status computed per bundle (for the cluster summaries). */
   private readonly bundleApplied = new Map<string, string>();
-  private readonly custom: CustomObjectsApi;
 
   constructor(private readonly o: AppliedWatchOptions) {
-    this.custom = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.local = this.makeTarget(o.kubeConfig, o.watch);
+    this.informers = this.local.informers;
+  }
+
+  private makeTarget(kc: KubeConfig, watch: WatchFn, secret?: string): Target {
+    const t: Target = {
+      informers: {} as Record<EngineName, EngineInformer>,
+      unreadable: { flux: undefined, argocd: undefined },
+      byOwner: { flux: new Map(), argocd: new Map() },
+      custom: kc.makeApiClient(CustomObjectsApi),
+      ...(secret ? { secret } : {}),
+    };
     const make = (r: EngineResource) => {
       const resource = `${r.plural}.${r.group}`;
-      this.unreadable[r.engine] = `${resource}: not listed yet`;
+      t.unreadable[r.engine] = `${resource}: not listed yet`;
       const informer = new Informer<EngineObject>(resource, [
         new Reflector<EngineObject>({
           resource,
           path: `/apis/${r.group}/${r.version}/${r.plural}`,
-          list: () => this.list(r),
-          watch: o.watch,
+          list: () => this.list(t, r),
+          watch,
           labelSelector: ENGINE_SELECTOR,
-          watchTimeoutSeconds: o.watchTimeoutSeconds,
+          watchTimeoutSeconds: this.o.watchTimeoutSeconds,
           // The reflector would warn on every retry; list() below says each change of state once.
-          logger: o.logger.child({}, { level: 'error' }),
+          logger: this.o.logger.child({}, { level: 'error' }),
           maxBackoffMs: 60_000,
-          onRestart: (reason) => o.onRestart?.(resource, reason),
+          onRestart: (reason) => this.o.onRestart?.(resource, reason),
         }),
       ]);
-      informer.on((type, obj, old) => this.onEngineEvent(r.engine, type, obj, old));
+      informer.on((type, obj, old) => this.onEngineEvent(t, r.engine, type, obj, old));
       return informer;
     };
-    this.informers = { flux: make(ENGINE_RESOURCES.flux), argocd: make(ENGINE_RESOURCES.argocd) };
+    t.informers = { flux: make(ENGINE_RESOURCES.flux), argocd: make(ENGINE_RESOURCES.argocd) };
+    return t;
   }
 
-  private async list(r: EngineResource): Promise<{ items: EngineObject[]; resourceVersion: string }> {
+  private async list(t: Target, r: EngineResource): Promise<{ items: EngineObject[]; resourceVersion: string }> {
     const resource = `${r.plural}.${r.group}`;
+    const where = t.secret ? `the cluster of the kubeconfig Secret ${t.secret}` : 'the cluster Kure reads';
     try {
-      const page = (await this.custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: ENGINE_SELECTOR })) as {
+      const page = (await t.custom.listClusterCustomObject({ group: r.group, version: r.version, plural: r.plural, labelSelector: ENGINE_SELECTOR })) as {
         items?: EngineObject[];
         metadata?: { resourceVersion?: string };
       };
-      const wasUnreadable = this.unreadable[r.engine] !== undefined;
-      this.unreadable[r.engine] = undefined;
+      const wasUnreadable = t.unreadable[r.engine] !== undefined;
+      t.unreadable[r.engine] = undefined;
       if (wasUnreadable) queueMicrotask(() => this.recomputeEngine(r.engine));
       return { items: page.items ?? [], resourceVersion: page.metadata?.resourceVersion ?? '' };
     } catch (err) {
       const code = statusCode(err);
-      const before = this.unreadable[r.engine];
-      this.unreadable[r.engine] =
+      const before = t.unreadable[r.engine];
+      t.unreadable[r.engine] =
         code === 404
-          ? `the CRD ${resource} is not installed in the cluster Kure reads`
+          ? `the CRD ${resource} is not installed in ${where}`
           : code === 403
-            ? `not allowed to list ${resource} cluster-wide (RBAC: get, list, watch; chart value controller.watchEngine)`
-            : `listing ${resource} failed: ${scrubString(err instanceof Error ? err.message : String(err))}`;
-      if (before !== this.unreadable[r.engine]) {
-        this.o.logger.warn({ resource }, `${this.unreadable[r.engine]}: bundles' Applied is Unknown until it can be read; retrying with backoff`);
+            ? `not allowed to list ${resource} ${t.secret ? `in ${where}` : 'cluster-wide'} (RBAC: get, list, watch${t.secret ? '' : '; chart value controller.watchEngine'})`
+            : t.secret
+              ? `listing ${resource} in ${where} failed${code ? ` (HTTP ${code})` : ': unreachable'}`
+              : `listing ${resource} failed: ${scrubString(err instanceof Error ? err.message : String(err))}`;
+      if (before !== t.unreadable[r.engine]) {
+        this.o.logger.warn({ resource }, `${t.unreadable[r.engine]}: bundles' Applied is Unknown until it can be read; retrying with backoff`);
         this.recomputeEngine(r.engine);
       }
       throw err;
     }
   }
 
+  /**
+   * Brings the remote watches in line with the KureClusters' kubeconfigSecretRefs and the Secrets'
+   * content: one per distinct Secret, replaced when its content changes, stopped when unreferenced.
+   */
+  syncRemotes(): void {
+    const wanted = new Map<string, { namespace: string; name: string; key?: string }>();
+    for (const key of this.o.cache.index.clusters()) {
+      const { namespace, name } = splitClusterKey(key);
+      const ref = kubeconfigRefOf(this.o.cache.get('KureCluster', namespace, name));
+      if (ref && !wanted.has(ref.secret)) wanted.set(ref.secret, ref);
+    }
+    const changed = new Set<string>();
+    for (const secret of this.fetched.keys()) if (!wanted.has(secret)) this.fetched.delete(secret);
+    for (const [secret, remote] of this.remotes) {
+      if (wanted.has(secret)) continue;
+      if (remote.target) void this.stopTarget(remote.target);
+      this.remotes.delete(secret);
+    }
+    for (const [secret, ref] of wanted) {
+      const where = `Secret ${secret}`;
+      let cached = this.o.secrets?.secret(ref.namespace, ref.name);
+      if (cached && !cached.data && this.o.readSecret) {
+        const f = this.fetched.get(secret);
+        if (!f || f.rv !== cached.metadata?.resourceVersion) {
+          void this.fetch(secret, ref.namespace, ref.name, cached.metadata?.resourceVersion);
+          continue;
+        }
+        cached = f.secret;
+      }
+      const fetchError = this.fetched.get(secret)?.error;
+      const got = fetchError && !cached ? { error: fetchError } : kubeconfigOfSecret(where, cached, ref.key);
+      const version = 'error' in got ? `error:${got.error}` : `ok:${hash(got.text)}`;
+      const before = this.remotes.get(secret);
+      if (before?.version === version) continue;
+      if (before?.target) void this.stopTarget(before.target);
+      changed.add(secret);
+      if ('error' in got) {
+        this.remotes.set(secret, { version, error: got.error });
+        continue;
+      }
+      const loaded = loadKubeconfig(where, got.text);
+      if ('error' in loaded) {
+        this.remotes.set(secret, { version, error: loaded.error });
+        continue;
+      }
+      const target = this.makeTarget(loaded.kc, (this.o.remoteWatch ?? ((kc) => new KubeApi(kc).watch))(loaded.kc), secret);
+      this.remotes.set(secret, { version, target });
+      if (this.started) for (const i of Object.values(target.informers)) i.start();
+    }
+    if (changed.size === 0) return;
+    for (const key of this.o.cache.index.clusters()) {
+      const { namespace, name } = splitClusterKey(key);
+      const ref = kubeconfigRefOf(this.o.cache.get('KureCluster', namespace, name));
+      if (ref && changed.has(ref.secret)) for (const r of this.o.cache.index.subtree(`KureCluster/${key}`)) if (r.kind === 'KureBundle') void this.recompute(r);
+    }
+  }
+
+  private async fetch(secret: string, namespace: string, name: string, rv: string | undefined): Promise<void> {
+    if (this.fetching.has(secret)) return;
+    this.fetching.add(secret);
+    try {
+      const s = await this.o.readSecret!(namespace, name);
+      this.fetched.set(secret, { rv, ...(s ? { secret: { metadata: { resourceVersion: rv }, data: s.data ?? {} } } : {}) });
+    } catch (err) {
+      this.o.logger.warn({ secret, code: statusCode(err) }, 'reading the kubeconfig Secret failed');
+      this.fetched.set(secret, { rv, error: `Secret ${secret} (spec.gitops.kubeconfigSecretRef) cannot be read (HTTP ${statusCode(err) ?? '?'})` });
+    } finally {
+      this.fetching.delete(secret);
+    }
+    this.syncRemotes();
+  }
+
+  private async stopTarget(t: Target): Promise<void> {
+    await Promise.all(Object.values(t.informers).map((i) => i.stop()));
+  }
+
+  /** A labelled Secret changed: a kubeconfig Secret's watch is replaced. */
+  onSecret(): void {
+    this.syncRemotes();
+  }
+
   start(): void {
+    this.started = true;
     for (const i of Object.values(this.informers)) i.start();
+    this.syncRemotes();
+    for (const r of this.remotes.values()) if (r.target) for (const i of Object.values(r.target.informers)) i.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    this.started = false;
+    await Promise.all([this.stopTarget(this.local), ...[...this.remotes.values()].map((r) => (r.target ? this.stopTarget(r.target) : undefined))]);
   }
 
-  private onEngineEvent(engine: EngineName, type: EventType, obj: EngineObject, old?: EngineObject): void {
+  private onEngineEvent(t: Target, engine: EngineName, type: EventType, obj: EngineObject, old?: EngineObject): void {
     const owners = [ownerOfLabels(obj.metadata?.labels), old ? ownerOfLabels(old.metadata?.labels) : undefined];
     const seen = new Set<string>();
     for (const [i, owner] of owners.entries()) {
       if (!owner) continue;
       const key = ownerKey(owner.cluster.namespace, owner.cluster.name, owner.bundle.namespace, owner.bundle.name);
       if (i === 0) {
-        if (type === 'delete') this.byOwner[engine].delete(key);
-        else this.byOwner[engine].set(key, obj);
-      } else if (!seen.has(key) && this.byOwner[engine].get(key) === old) this.byOwner[engine].delete(key);
+        if (type === 'delete') t.byOwner[engine].delete(key);
+        else t.byOwner[engine].set(key, obj);
+      } else if (!seen.has(key) && t.byOwner[engine].get(key) === old) t.byOwner[engine].delete(key);
       if (seen.has(key)) continue;
       seen.add(key);
       for (const b of this.bundlesOf(owner.bundle.namespace, owner.bundle.name)) void this.recompute(b);
@@ -157,6 +330,8 @@ export class AppliedWatch {
 
   /** A bundle changed (its status moved to a new commit, its generation): recompute it. */
   onBundle(type: EventType, obj: KureResource, old?: KureResource): void {
+    if (obj.kind === 'KureCluster' && JSON.stringify(kubeconfigRefOf(obj) ?? null) !== JSON.stringify(kubeconfigRefOf(old) ?? null)) this.syncRemotes();
+    if (type === 'delete' && obj.kind === 'KureCluster') this.syncRemotes();
     if (obj.kind !== 'KureBundle') return;
     if (type === 'delete') {
       this.bundleApplied.delete(bundleKey(obj));
@@ -188,7 +363,11 @@ export class AppliedWatch {
       const cluster = this.o.cache.get('KureCluster', namespace, name);
       if (!cluster) return;
       const engine = engineOf(cluster);
-      const object = this.byOwner[engine].get(
+      const ref = kubeconfigRefOf(cluster);
+      const remote = ref ? this.remotes.get(ref.secret) : undefined;
+      const t = ref ? remote?.target : this.local;
+      const unreadable = ref && !t ? (remote?.error ?? `Secret ${ref.secret} (spec.gitops.kubeconfigSecretRef): not read yet`) : t!.unreadable[engine];
+      const object = t?.byOwner[engine].get(
         ownerKey(labelValue(namespace), labelValue(name), labelValue(bundle.metadata.namespace ?? ''), labelValue(bundle.metadata.name)),
       );
       const commit = currentCommit(bundle);
@@ -201,7 +380,7 @@ export class AppliedWatch {
       }
       const external = typeof (bundle.spec as { path?: unknown } | undefined)?.path === 'string';
       if (external) answer = undefined;
-      const condition = appliedCondition({ engine, object, unreadable: this.unreadable[engine], commit, external, contains: (d, a) => (d === a ? true : answer) });
+      const condition = appliedCondition({ engine, object, unreadable, commit, external, contains: (d, a) => (d === a ? true : answer) });
       // The condition speaks of the generation whose commit it compares.
       const generation = commit ? bundle.metadata.generation : undefined;
       this.bundleApplied.set(bundleKey(bundle), condition.status);
@@ -234,6 +413,7 @@ export class AppliedWatch {
   }
 }
 
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 const bundleKey = (b: KureResource) => `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
 const clusterRefOf = (b: KureResource) => JSON.stringify((b.spec as { nodeRef?: unknown } | undefined)?.nodeRef ?? null);
 

@@ -201,6 +201,8 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
         watchTimeoutSeconds: o.watchTimeoutSeconds,
         active: () => leadingNow,
         onRestart: (resource, reason) => metrics.informerRestarts.inc({ resource, reason }),
+        secrets: cache,
+        readSecret: (namespace, name) => api.readSecret(namespace, name),
       })
     : undefined;
 
@@ -235,6 +237,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   }
   secrets.on((_type, s) => {
     for (const r of secretRequests(cache.index, s.metadata?.namespace ?? '', s.metadata?.name ?? '')) enqueueCluster(r);
+    applied?.onSecret();
   });
   const resyncAll = () => {
     for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key));

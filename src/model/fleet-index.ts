@@ -51,11 +51,12 @@ export function parentKeyOf(r: KureResource): string | undefined {
   }
 }
 
-/** Secret `<namespace>/<name>` a cluster's repository.secretRef names. */
-function secretKeyOf(c: KureResource): string | undefined {
-  if (c.kind !== 'KureCluster') return undefined;
-  const name = str((c as KureCluster).spec?.repository?.secretRef?.name);
-  return name && `${c.metadata.namespace ?? ''}/${name}`;
+/** Secrets `<namespace>/<name>` a cluster names: repository.secretRef, gitops.kubeconfigSecretRef. */
+function secretKeysOf(c: KureResource): string[] {
+  if (c.kind !== 'KureCluster') return [];
+  const spec = (c as KureCluster).spec;
+  const names = [str(spec?.repository?.secretRef?.name), str(spec?.gitops?.kubeconfigSecretRef?.name)];
+  return [...new Set(names.filter((n): n is string => !!n))].map((n) => `${c.metadata.namespace ?? ''}/${n}`);
 }
 
 const MAX_DEPTH = 256;
@@ -98,8 +99,7 @@ export class FleetIndex {
     if (r.kind === 'KureCluster') {
       const ck = clusterKeyOf(r.metadata.namespace ?? '', r.metadata.name);
       this.clusterKeys.add(ck);
-      const secret = secretKeyOf(r);
-      if (secret) {
+      for (const secret of secretKeysOf(r)) {
         let users = this.secretUsers.get(secret);
         if (!users) this.secretUsers.set(secret, (users = new Set()));
         users.add(ck);
@@ -126,10 +126,11 @@ export class FleetIndex {
     if (previous.kind === 'KureCluster') {
       const ck = clusterKeyOf(previous.metadata.namespace ?? '', previous.metadata.name);
       this.clusterKeys.delete(ck);
-      const secret = secretKeyOf(previous);
-      const users = secret ? this.secretUsers.get(secret) : undefined;
-      users?.delete(ck);
-      if (secret && users?.size === 0) this.secretUsers.delete(secret);
+      for (const secret of secretKeysOf(previous)) {
+        const users = this.secretUsers.get(secret);
+        users?.delete(ck);
+        if (users?.size === 0) this.secretUsers.delete(secret);
+      }
     }
   }
 
