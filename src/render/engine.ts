@@ -2,7 +2,7 @@
 // has (validate) and its output (render). assemble() asks the cluster's engine to validate the model,
 // so render never re-checks a model and never throws on one that validated.
 import type { ClusterModel, EngineName, FileTree, Problem } from '../model/types.js';
-import type { Collect } from './objects.js';
+import { sortedTree, type Collect } from './objects.js';
 
 export interface Engine {
   readonly name: EngineName;
@@ -13,4 +13,21 @@ export interface Engine {
    * the Kure resource it comes from (the output schema check and file owners use it).
    */
   render(model: ClusterModel, collect?: Collect): FileTree;
+}
+
+/** An engine from its rules and a writer of its files: the tree it hands out is always sorted by path. */
+export function defineEngine(
+  name: EngineName,
+  validate: (model: ClusterModel) => Problem[],
+  write: (model: ClusterModel, tree: Map<string, string>, collect?: Collect) => void,
+): Engine {
+  return {
+    name,
+    validate,
+    render(model, collect) {
+      const tree = new Map<string, string>();
+      write(model, tree, collect);
+      return sortedTree(tree);
+    },
+  };
 }

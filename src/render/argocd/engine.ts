@@ -1,9 +1,8 @@
 // The Argo CD engine: its rules on a model (what Argo CD cannot deliver) and its render.
 import { problem, Reason } from '../../model/problems.js';
-import type { ClusterModel, FileTree, NodeModel, Problem } from '../../model/types.js';
-import type { Engine } from '../engine.js';
+import type { ClusterModel, NodeModel, Problem } from '../../model/types.js';
+import { defineEngine } from '../engine.js';
 import { allBundles } from '../layout.js';
-import { sortedTree, type Collect } from '../objects.js';
 import { renderArgo } from './index.js';
 
 function validate(model: ClusterModel): Problem[] {
@@ -46,12 +45,4 @@ function validate(model: ClusterModel): Problem[] {
   return out;
 }
 
-export const argoEngine: Engine = {
-  name: 'argocd',
-  validate,
-  render(model: ClusterModel, collect?: Collect): FileTree {
-    const tree = new Map<string, string>();
-    renderArgo(model, tree, collect);
-    return sortedTree(tree);
-  },
-};
+export const argoEngine = defineEngine('argocd', validate, renderArgo);

@@ -1,9 +1,8 @@
 // The Flux engine: its rules on a model and its render.
 import { problem, Reason } from '../../model/problems.js';
-import type { ClusterModel, FileTree, Problem } from '../../model/types.js';
-import type { Engine } from '../engine.js';
+import type { ClusterModel, Problem } from '../../model/types.js';
+import { defineEngine } from '../engine.js';
 import { allBundles, allNodes } from '../layout.js';
-import { sortedTree, type Collect } from '../objects.js';
 import { renderFlux } from './index.js';
 
 function validate(model: ClusterModel): Problem[] {
@@ -25,12 +24,4 @@ function validate(model: ClusterModel): Problem[] {
   return out;
 }
 
-export const fluxEngine: Engine = {
-  name: 'flux',
-  validate,
-  render(model: ClusterModel, collect?: Collect): FileTree {
-    const tree = new Map<string, string>();
-    renderFlux(model, tree, collect);
-    return sortedTree(tree);
-  },
-};
+export const fluxEngine = defineEngine('flux', validate, renderFlux);
