@@ -3,7 +3,7 @@
 // event into the index before the handlers map it to requests.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { KureKind, KureResource } from '../api/schema.js';
-import { FleetIndex } from '../model/fleet-index.js';
+import { FleetIndex, type ClusterKey } from '../model/fleet-index.js';
 import type { ResourceCache } from './contracts.js';
 import type { EventType, Informer } from './informers.js';
 
@@ -17,10 +17,12 @@ export class InformerCache implements ResourceCache {
     readonly secrets: Informer<V1Secret> | undefined,
   ) {}
 
-  /** Applies a watch event to the index (before handlers run). */
-  observe(type: EventType, obj: KureResource): void {
+  /** Applies a watch event to the index (before handlers run); returns the cluster `old` reached before it. */
+  observe(type: EventType, obj: KureResource, old?: KureResource): ClusterKey | undefined {
+    const reached = type === 'add' ? undefined : this.index.clusterOf(old ?? obj);
     if (type === 'delete') this.index.delete(obj);
     else this.index.upsert(obj);
+    return reached;
   }
 
   get(kind: KureKind, namespace: string, name: string): KureResource | undefined {

@@ -7,8 +7,8 @@ import type { KureCluster, KureResource } from '../api/schema.js';
 import { clusterKeyOf, parentKeyOf, splitClusterKey, type ClusterKey } from '../model/fleet-index.js';
 import { cmp, formatProblem, formatRef, formatRefKey, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
-import type { BundleModel, FileTree, ObjectRef, Problem } from '../model/types.js';
-import { bundlesOf, isolate } from './isolation.js';
+import type { ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
+import { isolate } from './isolation.js';
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
 import type { CommitMessage, GitSink } from '../git/sink.js';
 import type { SigningKey } from '../git/sign.js';
@@ -95,8 +95,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   private readonly statuses: StatusWriter;
   /** File owners of the tree last committed per cluster: credits removed files to their former owner. */
   private readonly lastOwners = new Map<ClusterKey, ReadonlyMap<string, ObjectRef>>();
-  /** The bundles of the tree last pushed per cluster: what a bundle with problems is held back at. */
-  private readonly lastGood = new Map<ClusterKey, ReadonlyMap<string, BundleModel>>();
+  /** The model last pushed per cluster: what a bundle or node with problems is held back at. */
+  private readonly lastGood = new Map<ClusterKey, ClusterModel>();
 
   constructor(private readonly d: ClusterReconcilerDeps) {
     this.now = d.now ?? (() => new Date());
@@ -119,14 +119,18 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const result = this.d.pipeline.assemble(this.d.cache.index.clusterInput(key));
     const timings: Record<string, number> = { assembleMs: Math.round(performance.now() - t0) };
     const ac = result.clusters.find((c) => c.key === key);
-    const problems = ac?.problems ?? result.problems;
+    // What reaches this cluster only through a deleted bundle or node (a tombstone of the index):
+    // it does not assemble into the cluster, and its problems (NotFound) hold that part back.
+    const underDeleted = ac ? (result.detached ?? []).filter((r) => r.kind !== 'KureCluster') : [];
+    const orphaned = ac ? result.orphans.filter((p) => p.ref.kind !== 'KureCluster') : [];
+    const problems = ac ? [...ac.problems, ...orphaned] : result.problems;
     const byRef = new Map<string, Problem[]>();
     for (const p of problems) byRef.set(refKey(p.ref), [...(byRef.get(refKey(p.ref)) ?? []), p]);
     // A malformed cluster has no model: what would be its members reach no valid cluster.
-    const members = ac ? this.members(ac.members) : (result.detached ?? []).map((r) => this.d.cache.get(r.kind, r.namespace, r.name)).filter((o): o is KureResource => !!o);
+    const members = ac ? this.members([...ac.members, ...underDeleted]) : (result.detached ?? []).map((r) => this.d.cache.get(r.kind, r.namespace, r.name)).filter((o): o is KureResource => !!o);
     if (!members.some((m) => m.kind === 'KureCluster')) members.unshift(cluster);
 
-    const verdict = ac ? await this.decide(key, cluster, ac, timings, signal) : this.malformed(cluster, byRef);
+    const verdict = ac ? await this.decide(key, cluster, ac, orphaned, timings, signal) : this.malformed(cluster, byRef);
     const t1 = performance.now();
     try {
       return await this.conclude(cluster, members, byRef, verdict);
@@ -136,7 +140,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
   }
 
   /** The Verdict for a cluster that assembled (it may still have problems). Syncs to Git when it may. */
-  private async decide(key: ClusterKey, cluster: KureCluster, ac: AssembledClusterLike, timings: Record<string, number>, signal?: AbortSignal): Promise<Verdict> {
+  private async decide(key: ClusterKey, cluster: KureCluster, ac: AssembledClusterLike, orphaned: readonly Problem[], timings: Record<string, number>, signal?: AbortSignal): Promise<Verdict> {
     if (cluster.spec.suspend) {
       return {
         cluster: { status: 'False', reason: Reason.Suspended, message: 'spec.suspend is true: nothing is rendered or pushed until it is false' },
@@ -154,16 +158,18 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
 
     let model = ac.model;
     let heldBack: Map<string, Problem[]> | undefined;
-    if (!this.d.pipeline.isRenderable(ac)) {
-      // Failure stays where it starts: hold back only the bundles with problems, when that is possible.
-      const iso = isolate(ac.model, ac.problems.filter((p) => !p.leftOut), (p) => this.bundleOf(p), this.lastGood.get(key));
+    if (!this.d.pipeline.isRenderable(ac) || orphaned.length) {
+      // Failure stays where it starts: hold back only the bundles and nodes with problems, when that
+      // is possible; so is what hangs under a deleted bundle or node (never pruned by surprise).
+      const blocking = [...ac.problems.filter((p) => !p.leftOut), ...orphaned];
+      const iso = isolate(ac.model, blocking, (p) => this.scopeOf(p), this.lastGood.get(key));
       if ('reason' in iso) {
         const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
-        const reason = clusterOwn[0]?.reason ?? ac.problems[0]?.reason ?? Reason.InvalidSpec;
+        const reason = clusterOwn[0]?.reason ?? blocking[0]?.reason ?? Reason.InvalidSpec;
         return notReady(
           reason,
-          `not rendered, nothing pushed: ${summarize(ac.problems)} (the cluster as a whole is held: ${iso.reason})`,
-          `KureCluster ${key} is not rendered: ${ac.problems.length} problem(s) in its hierarchy (kubectl describe kurecluster -n ${cluster.metadata.namespace} ${cluster.metadata.name})`,
+          `not rendered, nothing pushed: ${summarize(blocking)} (the cluster as a whole is held: ${iso.reason})`,
+          `KureCluster ${key} is not rendered: ${blocking.length} problem(s) in its hierarchy (kubectl describe kurecluster -n ${cluster.metadata.namespace} ${cluster.metadata.name})`,
           'terminal',
         );
       }
@@ -213,7 +219,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       return notReady(Reason.GitError, message, `KureCluster ${key} could not push to Git (GitError); see its status`, how);
     }
 
-    this.lastGood.set(key, new Map([...bundlesOf(model)].map((b) => [refKey(b.ref), b])));
+    this.lastGood.set(key, model);
     const verdict: Verdict = {
       cluster: { status: 'True', reason: Reason.Rendered, message: `Rendered ${tree.size} file(s) into ${where}` },
       member: { status: 'True', reason: Reason.Rendered, message: `Rendered as part of KureCluster ${key}` },
@@ -221,11 +227,12 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       end: {},
     };
     if (heldBack?.size) {
-      const names = [...heldBack.keys()].map((b) => formatRefKey(b));
+      const names = [...heldBack.keys()].map((b) => formatRefKey(b) + (this.d.cache.index.isTombstone(b) ? ' (deleted, with objects still under it)' : ''));
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
       for (const [b, problems] of heldBack) {
         const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is held back at its last good state in Git: ${summarize(problems)}`, stalled: true };
+        // subtree() walks a tombstone's children too: the objects under a deleted bundle or node.
         for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
       }
       verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
@@ -304,14 +311,15 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const k = refKey(refOf(obj));
       if (k === clusterRef) continue;
       const own = byRef.get(k);
+      const held = v.heldBack?.get(k);
       if (own?.length) {
         // Own problems win (e.g. a NotAllowed application of a rendered cluster), and are told as
         // an Event on the object itself when they first show.
-        const ready = problemsReady(own);
+        const mine = problemsReady(own);
+        const ready = held ? { ...mine, message: `${mine.message}; its last good state stays in Git until this is fixed, or it is deleted or re-parented` } : mine;
         this.statuses.enqueue(obj, ready, undefined, () => void this.d.events.record(asTarget(obj), 'Warning', ready.reason, ready.message));
         continue;
       }
-      const held = v.heldBack?.get(k);
       if (held) this.statuses.enqueue(obj, held);
       else this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
     }
@@ -321,13 +329,17 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     return v.end;
   }
 
-  /** The bundle (refKey) a problem's object is inside: the bundle itself, or an application's bundle. */
-  private bundleOf(p: Problem): string | undefined {
-    if (p.ref.kind === 'KureBundle') return refKey(p.ref);
+  /**
+   * The bundle or node (refKey) a problem's object is held back with: a bundle or node itself, or
+   * an application's bundle (which may be deleted: a tombstone). The cluster's own: none.
+   */
+  private scopeOf(p: Problem): string | undefined {
+    if (p.ref.kind === 'KureBundle' || p.ref.kind === 'KureNode') return refKey(p.ref);
     if (p.ref.kind !== 'KureApplication') return undefined;
     const app = this.d.cache.get(p.ref.kind, p.ref.namespace, p.ref.name);
     const parent = app && parentKeyOf(app);
-    return parent?.startsWith('KureBundle/') && this.d.cache.index.byKey(parent) ? parent : undefined;
+    const index = this.d.cache.index;
+    return parent?.startsWith('KureBundle/') && (index.byKey(parent) || index.isTombstone(parent)) ? parent : undefined;
   }
 
   /** A cluster that is gone: drop what was kept for it. */

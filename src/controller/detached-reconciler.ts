@@ -1,8 +1,10 @@
 // The reconciler for a Kure object that reaches no cluster: its status says why (its own problems,
-// found by assembling it with what is above it, or NoCluster). An object that does reach a cluster
-// is left to that cluster's reconcile, which writes every member.
+// found by assembling it with what is above it, or NoCluster; a problem is also told as an Event on
+// the object when it first shows). An object that does reach a cluster is left to that cluster's
+// reconcile, which writes every member.
 import type { Pipeline, ResourceCache } from './contracts.js';
-import { NO_CLUSTER, problemsReady } from './cluster-reconciler.js';
+import { NO_CLUSTER, asTarget, problemsReady } from './cluster-reconciler.js';
+import type { EventRecorder } from './events.js';
 import { refKey } from '../model/problems.js';
 import type { DetachedRequest, Reconciler, Result } from './reconcile.js';
 import type { StatusWriter } from './status-writer.js';
@@ -12,6 +14,7 @@ export class DetachedReconciler implements Reconciler<DetachedRequest> {
     private readonly cache: ResourceCache,
     private readonly pipeline: Pick<Pipeline, 'assemble'>,
     private readonly statuses: StatusWriter,
+    private readonly events?: Pick<EventRecorder, 'record'>,
   ) {}
 
   async reconcile(req: DetachedRequest): Promise<Result> {
@@ -22,7 +25,8 @@ export class DetachedReconciler implements Reconciler<DetachedRequest> {
     const key = refKey({ kind: req.kind, namespace: req.namespace, name: req.name });
     const own = [...result.orphans, ...result.problems].filter((p) => refKey(p.ref) === key);
     const unique = [...new Map(own.map((p) => [`${p.field}|${p.message}`, p])).values()];
-    await this.statuses.write(obj, unique.length ? problemsReady(unique) : NO_CLUSTER);
+    const ready = unique.length ? problemsReady(unique) : NO_CLUSTER;
+    if ((await this.statuses.write(obj, ready)) && unique.length) void this.events?.record(asTarget(obj), 'Warning', ready.reason, ready.message);
     return {};
   }
 }

@@ -15,6 +15,11 @@ export interface KureEvent {
   obj: KureResource;
   /** The previous version (updates and deletes as the informer saw them). */
   old?: KureResource;
+  /**
+   * The cluster the previous version reached before the index took the event in: after it, the
+   * last object under a deleted bundle, itself deleted, reaches none (its tombstone is released).
+   */
+  reached?: ClusterKey;
 }
 
 /**
@@ -45,6 +50,7 @@ export function clusterRequests(index: Pick<FleetIndex, 'clusterOf'>, e: KureEve
     const k = o && index.clusterOf(o);
     if (k) keys.add(k);
   }
+  if (e.reached) keys.add(e.reached);
   return [...keys].map(toRequest);
 }
 

@@ -1,61 +1,106 @@
 // Failure stays where it starts: when a cluster cannot be rendered only because of problems inside
-// some bundles (an application attached from a namespace its bundle does not admit is already left
-// out by assemble; this covers the rest: a dependsOn typo, an invalid application, an output that
-// fails its schema), those bundles are held back at their last good state and every other bundle
-// renders and pushes as usual. Pure: the reconciler keeps the last good bundles and asks here.
+// some bundles or nodes (an application attached from a namespace its bundle does not admit is
+// already left out by assemble; this covers the rest: a dependsOn typo, an invalid application, an
+// output that fails its schema, a bundle or node deleted while objects still hang under it), those
+// bundles and nodes are held back at their last good state and every other bundle renders and
+// pushes as usual. Pure: the reconciler keeps the last model it pushed and asks here.
 import { formatRefKey, refKey } from '../model/problems.js';
 import type { BundleModel, ClusterModel, NodeModel, Problem } from '../model/types.js';
-
-/** Every bundle of a model, depth first. */
-export function* bundlesOf(model: Pick<ClusterModel, 'nodes'>): Generator<BundleModel> {
-  const walk = function* (nodes: readonly NodeModel[]): Generator<BundleModel> {
-    for (const n of nodes) {
-      yield* n.bundles;
-      yield* walk(n.children);
-    }
-  };
-  yield* walk(model.nodes);
-}
+import { allBundles, allNodes } from '../render/layout.js';
 
 export interface Isolation {
-  /** The model with each held-back bundle replaced by its last good version. */
+  /** The model with each held-back bundle and node replaced by its last good version. */
   model: ClusterModel;
-  /** refKey of each held-back bundle → the problems that hold it back. */
+  /** refKey of each held-back bundle or node → the problems that hold it back. */
   heldBack: Map<string, Problem[]>;
 }
 
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const under = (path: readonly string[], prefix: readonly string[]): boolean => prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
+
 /**
- * The model to render with the bundles that have problems held back, or a reason why the cluster
- * cannot be isolated: a problem outside any bundle (the cluster, a node), or a bundle with no last
- * good version (new, or this process has not rendered it yet: nothing to keep), or whose node is gone.
- * `bundleOf` names the bundle (refKey) a problem's object belongs to: itself, or an application's.
+ * The model to render with the bundles and nodes that have problems held back, or a reason why the
+ * cluster cannot be isolated: a problem outside any bundle or node (the cluster's own), or a bundle
+ * or node with no last good version (new, or this process has not pushed it yet: nothing to keep).
+ * `scopeOf` names the bundle or node (refKey) a problem's object belongs to: a bundle or node
+ * itself, or an application's bundle (which may be deleted). A held-back node keeps its whole
+ * subtree as it was; a held-back bundle whose node is gone keeps that node's last version.
  */
 export function isolate(
   model: ClusterModel,
   blocking: readonly Problem[],
-  bundleOf: (p: Problem) => string | undefined,
-  lastGood: ReadonlyMap<string, BundleModel> | undefined,
+  scopeOf: (p: Problem) => string | undefined,
+  last: ClusterModel | undefined,
 ): Isolation | { reason: string } {
   const heldBack = new Map<string, Problem[]>();
   for (const p of blocking) {
-    const b = bundleOf(p);
-    if (!b) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside a bundle` };
-    heldBack.set(b, [...(heldBack.get(b) ?? []), p]);
+    const scope = scopeOf(p);
+    if (!scope) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside a bundle or node` };
+    heldBack.set(scope, [...(heldBack.get(scope) ?? []), p]);
   }
-  const replacements = new Map<string, BundleModel>();
-  for (const b of heldBack.keys()) {
-    const good = lastGood?.get(b);
-    if (!good) return { reason: `${formatRefKey(b)} has no last good state to keep` };
-    replacements.set(b, good);
+  const lastBundles = new Map(last ? allBundles(last).map((b) => [refKey(b.ref), b]) : []);
+  const lastNodes = new Map(last ? allNodes(last).map((n) => [refKey(n.ref), n]) : []);
+  const keptBundles: BundleModel[] = [];
+  const keptNodes: NodeModel[] = [];
+  for (const scope of heldBack.keys()) {
+    const bundle = lastBundles.get(scope);
+    const node = lastNodes.get(scope);
+    if (bundle) keptBundles.push(bundle);
+    else if (node) keptNodes.push(node);
+    else return { reason: `${formatRefKey(scope)} has no last good state to keep` };
   }
-  let placed = 0;
-  const rebuild = (n: NodeModel): NodeModel => {
-    const here = [...replacements.values()].filter((g) => g.nodePath.join('/') === n.path.join('/'));
-    placed += here.length;
-    const bundles = [...n.bundles.filter((b) => !replacements.has(refKey(b.ref))), ...here].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { ...n, bundles, children: n.children.map(rebuild) };
-  };
-  const nodes = model.nodes.map(rebuild);
-  if (placed !== replacements.size) return { reason: 'the node of a held-back bundle is gone' };
+  const keptRefs = new Set(keptBundles.map((b) => refKey(b.ref)));
+  const keptPaths = keptNodes.map((n) => n.path);
+  const nodes = graft(
+    model.nodes,
+    (b) => keptRefs.has(refKey(b.ref)) || keptPaths.some((p) => under(b.nodePath, p)),
+    (n) => keptPaths.some((p) => under(n.path, p)),
+    [...keptBundles, ...keptNodes.flatMap((n) => allBundles({ nodes: [n] }))],
+    [...keptNodes.flatMap((n) => allNodes({ nodes: [n] }))],
+    new Map(last ? allNodes(last).map((n) => [n.path.join('/'), n]) : []),
+  );
   return { model: { ...model, nodes }, heldBack };
+}
+
+interface Draft {
+  base: NodeModel;
+  bundles: BundleModel[];
+  children: Map<string, Draft>;
+}
+
+/**
+ * `nodes` without the dropped bundles and nodes, with `addNodes` and `addBundles` put in (their
+ * node paths made from `lastByPath` where the current tree lacks them), sorted as assemble sorts.
+ */
+function graft(
+  nodes: readonly NodeModel[],
+  dropBundle: (b: BundleModel) => boolean,
+  dropNode: (n: NodeModel) => boolean,
+  addBundles: readonly BundleModel[],
+  addNodes: readonly NodeModel[],
+  lastByPath: ReadonlyMap<string, NodeModel>,
+): NodeModel[] {
+  const draft = (n: NodeModel): Draft => ({
+    base: n,
+    bundles: n.bundles.filter((b) => !dropBundle(b)),
+    children: new Map(n.children.filter((c) => !dropNode(c)).map((c) => [c.name, draft(c)])),
+  });
+  const roots = new Map(nodes.filter((n) => !dropNode(n)).map((n) => [n.name, draft(n)]));
+  const at = (path: readonly string[]): Draft => {
+    let level = roots;
+    let d: Draft | undefined;
+    for (let i = 0; i < path.length; i++) {
+      d = level.get(path[i] as string);
+      if (!d) {
+        const base = lastByPath.get(path.slice(0, i + 1).join('/')) as NodeModel;
+        level.set(path[i] as string, (d = { base, bundles: [], children: new Map() }));
+      }
+      level = d.children;
+    }
+    return d as Draft;
+  };
+  for (const n of addNodes) at(n.path);
+  for (const b of addBundles) at(b.nodePath).bundles.push(b);
+  const done = (d: Draft): NodeModel => ({ ...d.base, bundles: d.bundles.sort(byName), children: [...d.children.values()].map(done).sort(byName) });
+  return [...roots.values()].map(done).sort(byName);
 }

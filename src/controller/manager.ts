@@ -178,7 +178,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   });
   const detached = new Controller({
     name: 'detached',
-    reconciler: new DetachedReconciler(cache, pipeline, statuses),
+    reconciler: new DetachedReconciler(cache, pipeline, statuses, events),
     codec: detachedCodec,
     concurrency: 2,
     settleMs: o.settleMs,
@@ -228,8 +228,8 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   let synced = false;
   for (const kind of KIND_NAMES) {
     kure[kind as KureKind].on((type, obj, old) => {
-      cache.observe(type, obj);
-      const e = { type, obj, old };
+      const reached = cache.observe(type, obj, old);
+      const e = { type, obj, old, reached };
       for (const r of clusterRequests(cache.index, e)) enqueueCluster(r);
       if (synced) for (const r of detachedRequests(cache.index, e)) enqueueDetached(r);
       applied?.onBundle(type, obj, old);

@@ -66,6 +66,13 @@ export class FleetIndex {
   /** parent refKey → refKeys of the objects that name it (whether or not the parent exists). */
   private readonly children = new Map<string, Set<string>>();
   private readonly parents = new Map<string, string>();
+  /**
+   * Nodes and bundles deleted while objects still name them: kept as a link (no object) so that
+   * their subtree still reaches its cluster, which keeps their last good state in Git and says why
+   * (deletion never prunes by surprise). Released when the last child is deleted or re-parented,
+   * or when the object comes back.
+   */
+  private readonly tombstones = new Set<string>();
   /** Secret `<ns>/<name>` → the cluster keys that reference it. */
   private readonly secretUsers = new Map<string, Set<ClusterKey>>();
   private readonly clusterKeys = new Set<ClusterKey>();
@@ -87,9 +94,11 @@ export class FleetIndex {
   upsert(r: KureResource): void {
     const key = refKey(refOf(r));
     const previous = this.objects.get(key);
-    if (previous) this.unlink(key, previous);
-    this.objects.set(key, r);
     const parent = parentKeyOf(r);
+    // The link to an unchanged parent stays (a tombstone this object hangs under is not released).
+    if (previous) this.unlink(key, previous, parent);
+    else if (this.tombstones.delete(key)) this.unlinkParent(key, parent);
+    this.objects.set(key, r);
     if (parent) {
       this.parents.set(key, parent);
       let set = this.children.get(parent);
@@ -111,18 +120,18 @@ export class FleetIndex {
     const key = refKey(refOf(r));
     const previous = this.objects.get(key);
     if (!previous) return;
-    this.unlink(key, previous);
     this.objects.delete(key);
+    if (previous.kind !== 'KureCluster' && this.children.get(key)?.size) this.tombstones.add(key);
+    else this.unlink(key, previous);
   }
 
-  private unlink(key: string, previous: KureResource): void {
-    const parent = this.parents.get(key);
-    if (parent) {
-      const set = this.children.get(parent);
-      set?.delete(key);
-      if (set?.size === 0) this.children.delete(parent);
-      this.parents.delete(key);
-    }
+  /** Whether `key` names a deleted node or bundle that objects still hang under. */
+  isTombstone(key: string): boolean {
+    return this.tombstones.has(key);
+  }
+
+  private unlink(key: string, previous: KureResource, keep?: string): void {
+    this.unlinkParent(key, keep);
     if (previous.kind === 'KureCluster') {
       const ck = clusterKeyOf(previous.metadata.namespace ?? '', previous.metadata.name);
       this.clusterKeys.delete(ck);
@@ -134,10 +143,22 @@ export class FleetIndex {
     }
   }
 
+  /** Drops `key`'s link to its parent (unless it is `keep`); a tombstone left with no children goes too, and so on up. */
+  private unlinkParent(key: string, keep?: string): void {
+    const parent = this.parents.get(key);
+    if (!parent || parent === keep) return;
+    this.parents.delete(key);
+    const set = this.children.get(parent);
+    set?.delete(key);
+    if (set?.size) return;
+    this.children.delete(parent);
+    if (this.tombstones.delete(parent)) this.unlinkParent(parent);
+  }
+
   /**
    * The cluster `r` reaches by following its own references, then the indexed objects' (so the old
-   * version of an updated object yields the cluster it belonged to). undefined when the chain
-   * dangles, loops or ends without a KureCluster that exists.
+   * version of an updated object yields the cluster it belonged to), through tombstones. undefined
+   * when the chain dangles, loops or ends without a KureCluster that exists.
    */
   clusterOf(r: KureResource): ClusterKey | undefined {
     if (r.kind === 'KureCluster') return clusterKeyOf(r.metadata.namespace ?? '', r.metadata.name);
@@ -146,8 +167,8 @@ export class FleetIndex {
     for (let depth = 0; parent && depth < MAX_DEPTH && !seen.has(parent); depth++) {
       seen.add(parent);
       const obj = this.objects.get(parent);
-      if (!obj) return undefined;
-      if (obj.kind === 'KureCluster') return clusterKeyOf(obj.metadata.namespace ?? '', obj.metadata.name);
+      if (!obj && !this.tombstones.has(parent)) return undefined;
+      if (obj?.kind === 'KureCluster') return clusterKeyOf(obj.metadata.namespace ?? '', obj.metadata.name);
       parent = this.parents.get(parent);
     }
     return undefined;

@@ -2,7 +2,7 @@
 import type { ApplicationModel, BundleModel, ClusterModel, NodeModel } from '../model/types.js';
 
 /** Every bundle of the cluster, depth-first in node order (nodes and bundles are sorted by name). */
-export function allBundles(cluster: ClusterModel): BundleModel[] {
+export function allBundles(cluster: Pick<ClusterModel, 'nodes'>): BundleModel[] {
   const out: BundleModel[] = [];
   const visit = (node: NodeModel): void => {
     out.push(...node.bundles);
@@ -13,7 +13,7 @@ export function allBundles(cluster: ClusterModel): BundleModel[] {
 }
 
 /** Every node of the cluster, depth-first. */
-export function allNodes(cluster: ClusterModel): NodeModel[] {
+export function allNodes(cluster: Pick<ClusterModel, 'nodes'>): NodeModel[] {
   const out: NodeModel[] = [];
   const visit = (node: NodeModel): void => {
     out.push(node);

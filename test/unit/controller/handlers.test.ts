@@ -1,4 +1,5 @@
 import type { KureResource } from '../../../src/api/schema.js';
+import { InformerCache } from '../../../src/controller/cache.js';
 import { FleetIndex } from '../../../src/model/fleet-index.js';
 import { REQUESTED_AT, clusterRequests, detachedRequests, isRelevant, secretRequests } from '../../../src/controller/handlers.js';
 
@@ -29,17 +30,32 @@ describe('handlers', () => {
     ]);
   });
 
-  it('a delete maps to the cluster the object was in, and detaches what hung below it', () => {
+  it('a delete maps to the cluster the object was in; what hung below it still reaches it (a tombstone)', () => {
     const index = indexed(...base());
     const gone = bundle('web', 'p');
     index.delete(gone);
     expect(clusterRequests(index, { type: 'delete', obj: gone })).toEqual([{ namespace: NS, name: 'prod' }]);
-    expect(detachedRequests(index, { type: 'delete', obj: gone })).toEqual(
-      expect.arrayContaining([
-        { kind: 'KureApplication', namespace: NS, name: 'a' },
-        { kind: 'KureApplication', namespace: NS, name: 'b' },
-      ]),
-    );
+    expect(detachedRequests(index, { type: 'delete', obj: gone })).toEqual([]);
+    expect(clusterRequests(index, { type: 'add', obj: app('c', 'web') })).toEqual([{ namespace: NS, name: 'prod' }]);
+  });
+
+  it('the last object under a deleted bundle, deleted, maps to the cluster it reached before (the tombstone is gone after)', () => {
+    const cache = new InformerCache({} as never, undefined);
+    for (const o of base()) cache.observe('add', o);
+    cache.observe('delete', bundle('web', 'p'));
+    const last = app('b', 'web');
+    expect(cache.observe('delete', app('a', 'web'))).toBe(`${NS}/prod`);
+    const reached = cache.observe('delete', last);
+    expect(cache.index.clusterOf(last)).toBeUndefined();
+    expect(clusterRequests(cache.index, { type: 'delete', obj: last })).toEqual([]);
+    expect(clusterRequests(cache.index, { type: 'delete', obj: last, reached })).toEqual([{ namespace: NS, name: 'prod' }]);
+  });
+
+  it('a deleted cluster detaches what hung below it', () => {
+    const index = indexed(...base());
+    const gone = base().find((o) => o.kind === 'KureCluster' && o.metadata.name === 'prod')!;
+    index.delete(gone);
+    expect(detachedRequests(index, { type: 'delete', obj: gone })).toEqual(expect.arrayContaining([{ kind: 'KureApplication', namespace: NS, name: 'a' }]));
   });
 
   it('an object that reaches nothing is detached; one that reaches a cluster is not', () => {

@@ -58,7 +58,7 @@ class Reconciler {
   }
   /** The detached reconcile of every object the cache holds (what the handlers would queue). */
   async detached(): Promise<void> {
-    const d = new DetachedReconciler(this.deps.cache, this.deps.pipeline, new StatusWriter(this.deps.kube, () => new Date()));
+    const d = new DetachedReconciler(this.deps.cache, this.deps.pipeline, new StatusWriter(this.deps.kube, () => new Date()), this.deps.events);
     for (const o of [...(this.deps.cache as FakeCache).objects.values()]) await d.reconcile({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name } as DetachedRequest);
   }
 }
@@ -183,6 +183,11 @@ describe('Reconciler', () => {
     await r.detached();
     expect(kube.readyOf('KureApplication', NS, 'c')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('missing-bundle') });
     expect(kube.readyOf('KureBundle', NS, 'broken')).toMatchObject({ status: 'False', reason: 'NotFound' });
+    // Told as an Event on the object when it first shows, not again while it stays.
+    const onC = () => events.events.filter((e) => e.kind === 'KureApplication' && e.name === 'c');
+    expect(onC()).toEqual([expect.objectContaining({ type: 'Warning', reason: 'NotFound' })]);
+    await r.detached();
+    expect(onC()).toHaveLength(1);
   });
 
   it('leaves out a NotAllowed application, still renders the rest, and says why on the application', async () => {
@@ -255,17 +260,71 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
-  it('holds the whole cluster when a problem is outside any bundle, or a bundle has no last good state', async () => {
+  it('holds the whole cluster when a problem is outside any bundle or node, or a bundle has no last good state', async () => {
     const { cache, kube, sink, r } = setup();
     await r.reconcile(`${NS}/prod`);
     cache.put(bundle('fresh', 'apps', { dependsOn: [{ name: 'nope' }] }));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', message: expect.stringContaining('KureBundle platform/fresh has no last good state to keep') });
     cache.delete('KureBundle', NS, 'fresh');
-    cache.put(node('apps', { clusterRef: { name: 'prod' }, source: { kind: 'NoSuchKind', name: 'x' } }));
+    // The cluster's own problem: its path overlaps another cluster's.
+    cache.put({ ...cluster(), metadata: meta('dev'), spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod/dev' } } } as KureResource);
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
-    expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toContain('is not inside a bundle');
+    expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toContain('KureCluster platform/prod is not inside a bundle or node');
     expect(sink.commits).toHaveLength(1);
+  });
+
+  it('a node with a problem is held back with its whole subtree at its last good state', async () => {
+    const { cache, kube, sink, r } = setup();
+    cache.put(node('infra'), bundle('base', 'infra'), app('c', 'base'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const before = new Map([...sink.remote.get('http://git.local/fleet.git#main')!]);
+    cache.put(node('apps', { clusterRef: { name: 'prod' }, source: { kind: 'NoSuchKind', name: 'x' } }), app('a', 'web', { a: '2' }), app('c', 'base', { c: '2' }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const after = sink.remote.get('http://git.local/fleet.git#main')!;
+    expect(after.get('clusters/prod/nodes/infra/base/c.yaml')).toContain('c: "2"');
+    for (const [p, content] of before) if (p.includes('/web')) expect(after.get(p)).toBe(content);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureNode platform/apps') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'HeldBack', message: expect.stringContaining('KureNode platform/apps is held back') });
+  });
+
+  it('deletion never prunes by surprise: a bundle deleted with applications under it stays in Git until they go', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const files = () => sink.remote.get('http://git.local/fleet.git#main')!;
+    const web = new Map([...files()].filter(([p]) => p.includes('/web')));
+    expect(web.size).toBeGreaterThan(0);
+    cache.delete('KureBundle', NS, 'web');
+    cache.put(bundle('api'), app('x', 'api'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(files().get('clusters/prod/nodes/apps/api/x.yaml')).toBeDefined();
+    expect(new Map([...files()].filter(([p]) => p.includes('/web')))).toEqual(web);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/web (deleted, with objects still under it)') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringMatching(/KureBundle platform\/web not found; its last good state stays in Git/) });
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureApplication', name: 'b', type: 'Warning', reason: 'NotFound' }));
+    // The applications go too: now the bundle is pruned.
+    cache.delete('KureApplication', NS, 'a');
+    cache.delete('KureApplication', NS, 'b');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect([...files().keys()].filter((p) => p.includes('/web'))).toEqual([]);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('a node deleted with bundles under it keeps them in Git; re-parented, they render under their new node', async () => {
+    const { cache, kube, sink, r } = setup();
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const files = () => sink.remote.get('http://git.local/fleet.git#main')!;
+    const before = new Map([...files()]);
+    cache.delete('KureNode', NS, 'apps');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(new Map([...files()])).toEqual(before);
+    expect(kube.readyOf('KureBundle', NS, 'web')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('KureNode platform/apps not found') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'HeldBack' });
+    cache.put(node('teams'), bundle('web', 'teams'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(files().get('clusters/prod/nodes/teams/web/a.yaml')).toBeDefined();
+    expect([...files().keys()].filter((p) => p.includes('nodes/apps/'))).toEqual([]);
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
   it('kstatus: Reconciling=True while a transient failure is retried, Stalled=True when retrying cannot help, neither once Ready', async () => {

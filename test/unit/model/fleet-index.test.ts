@@ -75,14 +75,52 @@ describe('FleetIndex', () => {
     expect(names(index.subtree(`KureCluster/${NS}/dev`))).toContain('KureApplication/a');
   });
 
-  it('a deleted node detaches its subtree; its children stay indexed under its name until it returns', () => {
+  it('a deleted node with children leaves a tombstone: its subtree still reaches the cluster until the children go or move', () => {
     const index = new FleetIndex();
     for (const o of fleet()) index.upsert(o);
     index.delete(node('apps', { parentRef: { name: 'root' } }));
-    expect(index.clusterOf(app('a', 'web'))).toBeUndefined();
-    expect(names(index.subtree(`KureNode/${NS}/apps`))).toEqual(['KureApplication/a', 'KureApplication/b', 'KureBundle/web']);
-    index.upsert(node('apps', { parentRef: { name: 'root' } }));
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(true);
+    expect(index.get('KureNode', NS, 'apps')).toBeUndefined();
     expect(index.clusterOf(app('a', 'web'))).toBe(`${NS}/prod`);
+    expect(names(index.clusterInput(`${NS}/prod`))).toContain('KureBundle/web');
+    // An update that keeps the parent keeps the tombstone; moving the only child releases it.
+    index.upsert({ ...bundle('web', 'apps'), metadata: { name: 'web', namespace: NS, generation: 2 } } as KureResource);
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(true);
+    index.upsert(bundle('web', 'dev-root'));
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(false);
+    expect(index.clusterOf(app('a', 'web'))).toBe(`${NS}/dev`);
+    expect(names(index.subtree(`KureCluster/${NS}/prod`))).toEqual(['KureCluster/prod', 'KureNode/root']);
+  });
+
+  it('releases tombstones up the chain when the last object under them is deleted; one that comes back is an object again', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    index.delete(bundle('web', 'apps'));
+    index.delete(node('apps', { parentRef: { name: 'root' } }));
+    expect(index.isTombstone(`KureBundle/${NS}/web`)).toBe(true);
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(true); // web's tombstone still hangs under it
+    index.delete(app('a', 'web'));
+    expect(index.clusterOf(app('b', 'web'))).toBe(`${NS}/prod`);
+    index.delete(app('b', 'web'));
+    expect(index.isTombstone(`KureBundle/${NS}/web`)).toBe(false);
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(false);
+    expect(names(index.subtree(`KureCluster/${NS}/prod`))).toEqual(['KureCluster/prod', 'KureNode/root']);
+    // A deleted bundle that returns under another node is linked there only.
+    index.upsert(app('a', 'api2'));
+    index.delete(bundle('api', 'dev-root'));
+    expect(index.isTombstone(`KureBundle/${NS}/api`)).toBe(true);
+    index.upsert(bundle('api', 'root'));
+    expect(index.isTombstone(`KureBundle/${NS}/api`)).toBe(false);
+    expect(index.clusterOf(app('c', 'api'))).toBe(`${NS}/prod`);
+    expect(names(index.subtree(`KureCluster/${NS}/dev`))).toEqual(['KureCluster/dev', 'KureNode/dev-root']);
+  });
+
+  it('a deleted cluster leaves no tombstone: its tree reaches nothing', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    index.delete(cluster('dev'));
+    expect(index.isTombstone(`KureCluster/${NS}/dev`)).toBe(false);
+    expect(index.clusterOf(app('c', 'api'))).toBeUndefined();
   });
 
   it('survives cycles and malformed references', () => {
