@@ -8,6 +8,7 @@
 //   timeout (a dropped TCP stream nobody noticed), and every reconnect is logged and counted;
 // - a re-list only reports objects whose resourceVersion changed (no spurious updates).
 import type { Logger } from './logger.js';
+import { realClock, type Clock, type Timer } from '../clock.js';
 import { sleep } from '../sleep.js';
 import { statusCode } from './kube.js';
 
@@ -51,6 +52,8 @@ export interface ReflectorOptions<T extends KubernetesObject> {
   listTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The clock of the watchdog, the backoffs, the list timeout and healthy() (real time unless a test injects one). */
+  clock?: Clock;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -66,16 +69,21 @@ export class Reflector<T extends KubernetesObject> {
   private resourceVersion = '';
   private synced = false;
   private failingSince: number | undefined;
-  private lastActivity = Date.now();
+  private lastActivity: number;
   private readonly stopController = new AbortController();
   private currentWatch: AbortController | undefined;
   private currentFinish: ((err: unknown) => void) | undefined;
   private forcedRestart: string | undefined;
   private loop: Promise<void> | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  private watchdog: Timer | undefined;
   private syncedWaiters: (() => void)[] = [];
 
-  constructor(private readonly o: ReflectorOptions<T>) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly o: ReflectorOptions<T>) {
+    this.clock = o.clock ?? realClock;
+    this.lastActivity = this.clock.now();
+  }
 
   on(handler: InformerHandler<T>): void {
     this.handlers.push(handler);
@@ -85,13 +93,16 @@ export class Reflector<T extends KubernetesObject> {
     if (this.loop) return;
     this.loop = this.run();
     const period = Math.max(1000, Math.min(30_000, this.o.watchTimeoutSeconds * 250));
-    this.watchdog = setInterval(() => this.checkWatchdog(), period);
-    this.watchdog.unref?.();
+    const tick = () => {
+      this.checkWatchdog();
+      if (!this.stopController.signal.aborted) this.watchdog = this.clock.setTimeout(tick, period);
+    };
+    this.watchdog = this.clock.setTimeout(tick, period);
   }
 
   async stop(): Promise<void> {
     this.stopController.abort();
-    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.watchdog !== undefined) this.clock.clearTimeout(this.watchdog);
     this.currentFinish?.(null);
     await this.loop;
     for (const w of this.syncedWaiters) w();
@@ -103,7 +114,7 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   /** Synced and not failing for longer than unhealthyAfterMs. */
-  healthy(now = Date.now()): boolean {
+  healthy(now = this.clock.now()): boolean {
     return this.synced && (this.failingSince === undefined || now - this.failingSince < (this.o.unhealthyAfterMs ?? 30_000));
   }
 
@@ -134,11 +145,11 @@ export class Reflector<T extends KubernetesObject> {
   }
 
   private checkWatchdog(): void {
-    const silentFor = Date.now() - this.lastActivity;
+    const silentFor = this.clock.now() - this.lastActivity;
     const limit = (this.o.watchTimeoutSeconds * 1.5 + 60) * 1000;
     if (silentFor > limit) {
       this.o.logger.warn({ resource: this.o.resource, silentForMs: silentFor }, 'informer silent for too long; restarting its watch');
-      this.lastActivity = Date.now();
+      this.lastActivity = this.clock.now();
       this.restart('watchdog', true);
     }
   }
@@ -164,15 +175,15 @@ export class Reflector<T extends KubernetesObject> {
 
   private async relist(): Promise<void> {
     const timeout = this.o.listTimeoutMs ?? 60_000;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const result = await Promise.race([
       this.o.list(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`list timed out after ${timeout} ms`)), timeout);
+        timer = this.clock.setTimeout(() => reject(new Error(`list timed out after ${timeout} ms`)), timeout);
         this.stopController.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
       }),
-    ]).finally(() => clearTimeout(timer));
-    this.lastActivity = Date.now();
+    ]).finally(() => this.clock.clearTimeout(timer));
+    this.lastActivity = this.clock.now();
     const seen = new Set<string>();
     for (const item of result.items) {
       // Lists of custom objects carry no apiVersion/kind per item on some servers.
@@ -223,7 +234,7 @@ export class Reflector<T extends KubernetesObject> {
       if (this.stopController.signal.aborted) return finish(null);
       const callback = (phase: string, raw: unknown) => {
         if (settled) return;
-        this.lastActivity = Date.now();
+        this.lastActivity = this.clock.now();
         const obj = raw as T & { code?: number; message?: string };
         switch (phase) {
           case 'ADDED':
@@ -286,29 +297,29 @@ export class Reflector<T extends KubernetesObject> {
         }
         this.recovered();
         first = false;
-        const started = Date.now();
+        const started = this.clock.now();
         this.lastActivity = started;
         const reason = await this.watchOnce();
         if (signal.aborted) break;
         this.o.onRestart?.(reason);
         this.o.logger.debug({ resource: this.o.resource, reason }, 'watch ended; reconnecting');
-        if (Date.now() - started >= 1000) {
+        if (this.clock.now() - started >= 1000) {
           backoff = quickEnd = min;
         } else {
           // A watch that ended at once repeatedly must not spin.
-          await sleep(quickEnd, signal);
+          await sleep(quickEnd, signal, this.clock);
           quickEnd = Math.min(quickEnd * 2, max);
         }
       } catch (err) {
         if (signal.aborted) break;
-        this.failingSince ??= Date.now();
+        this.failingSince ??= this.clock.now();
         this.o.onRestart?.('error');
         // 429 (e.g. "storage is (re)initializing" right after an API server restart) says when to
         // come back: honour Retry-After instead of growing the backoff.
         const retryAfter = statusCode(err) === 429 ? retryAfterMs(err) : undefined;
         const wait = retryAfter ?? backoff;
         this.o.logger.warn({ resource: this.o.resource, err, retryInMs: wait }, 'list/watch failed; retrying with backoff');
-        await sleep(wait, signal);
+        await sleep(wait, signal, this.clock);
         if (retryAfter === undefined) backoff = Math.min(backoff * 2, max);
       }
     }
@@ -341,7 +352,8 @@ export class Informer<T extends KubernetesObject> {
   hasSynced(): boolean {
     return this.reflectors.every((r) => r.hasSynced());
   }
-  healthy(now = Date.now()): boolean {
+  /** Every reflector healthy (`now` defaults to each reflector's clock). */
+  healthy(now?: number): boolean {
     return this.reflectors.every((r) => r.healthy(now));
   }
   async waitForSync(): Promise<void> {

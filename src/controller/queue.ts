@@ -7,6 +7,7 @@
 // - per-key exponential backoff on failure (5 ms doubling to 1,000 s, controller-runtime's defaults),
 //   reset with forget() after a success.
 
+import { realClock, type Clock, type Timer } from '../clock.js';
 import type { QueueMetrics } from './metrics.js';
 
 export interface WorkQueueOptions {
@@ -16,14 +17,14 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** workqueue_* metrics (depth, adds, retries, queue and work durations). */
   metrics?: QueueMetrics;
-  /** The clock (tests inject one); timers still use setTimeout. */
-  now?: () => number;
+  /** The clock of the settle and backoff timers (real time unless a test injects one). */
+  clock?: Clock;
 }
 
 interface Waiting {
   first: number;
   due: number;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 export class ExponentialBackoff {
@@ -55,7 +56,7 @@ export class WorkQueue {
   private readonly maxSettleMs: number;
   private readonly backoff: ExponentialBackoff;
   private readonly metrics: QueueMetrics | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   /** When each ready key became ready, and when each in-flight key was taken (metrics). */
   private readonly readySince = new Map<string, number>();
   private readonly takenAt = new Map<string, number>();
@@ -73,7 +74,7 @@ export class WorkQueue {
     this.maxSettleMs = Math.max(options.maxSettleMs ?? this.settleMs * 10, this.settleMs);
     this.backoff = new ExponentialBackoff(options.baseDelayMs ?? 5, options.maxDelayMs ?? 1_000_000);
     this.metrics = options.metrics;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? realClock;
   }
 
   /** Marks `key` as changed: it becomes ready after the settle window. */
@@ -81,7 +82,7 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     if (this.dirty.has(key)) return; // already queued (or re-queued after the in-flight run)
     if (this.settleMs <= 0) return this.addNow(key);
-    const now = this.now();
+    const now = this.clock.now();
     const entry = this.waiting.get(key);
     const first = entry?.first ?? now;
     this.schedule(key, first, Math.min(now + this.settleMs, first + this.maxSettleMs));
@@ -92,7 +93,7 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.addNow(key);
     if (this.dirty.has(key) && !this.processing.has(key)) return;
-    const now = this.now();
+    const now = this.clock.now();
     const entry = this.waiting.get(key);
     if (entry && entry.due <= now + delayMs) return;
     this.schedule(key, entry?.first ?? now, now + delayMs);
@@ -129,7 +130,7 @@ export class WorkQueue {
   /** Must be called when the reconcile of a key obtained from get() has finished. */
   done(key: string): void {
     const taken = this.takenAt.get(key);
-    if (taken !== undefined) this.metrics?.worked((this.now() - taken) / 1000);
+    if (taken !== undefined) this.metrics?.worked((this.clock.now() - taken) / 1000);
     this.takenAt.delete(key);
     this.processing.delete(key);
     if (this.dirty.has(key) && !this.shuttingDown) this.push(key);
@@ -144,7 +145,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const w of this.waiting.values()) clearTimeout(w.timer);
+    for (const w of this.waiting.values()) this.clock.clearTimeout(w.timer);
     this.waiting.clear();
     this.ready.length = 0;
     this.dirty.clear();
@@ -178,9 +179,8 @@ export class WorkQueue {
 
   private schedule(key: string, first: number, due: number): void {
     const entry = this.waiting.get(key);
-    if (entry) clearTimeout(entry.timer);
-    const timer = setTimeout(() => this.fire(key), Math.max(0, due - this.now()));
-    timer.unref?.();
+    if (entry) this.clock.clearTimeout(entry.timer);
+    const timer = this.clock.setTimeout(() => this.fire(key), Math.max(0, due - this.clock.now()));
     this.waiting.set(key, { first, due, timer });
     this.depthChanged();
   }
@@ -194,7 +194,7 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     const entry = this.waiting.get(key);
     if (entry) {
-      clearTimeout(entry.timer);
+      this.clock.clearTimeout(entry.timer);
       this.waiting.delete(key);
     }
     if (this.dirty.has(key)) return this.depthChanged();
@@ -205,7 +205,7 @@ export class WorkQueue {
   }
 
   private push(key: string): void {
-    this.readySince.set(key, this.now());
+    this.readySince.set(key, this.clock.now());
     const getter = this.getters.shift();
     if (getter) {
       this.take(key);
@@ -217,7 +217,7 @@ export class WorkQueue {
   }
 
   private take(key: string): void {
-    const now = this.now();
+    const now = this.clock.now();
     const since = this.readySince.get(key);
     if (since !== undefined) this.metrics?.queued((now - since) / 1000);
     this.readySince.delete(key);

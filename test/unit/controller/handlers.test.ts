@@ -1,13 +1,16 @@
 import type { KureResource } from '../../../src/api/schema.js';
 import { InformerCache } from '../../../src/controller/cache.js';
+import { ClusterBuilder } from '../../../src/model/builder.js';
 import { FleetIndex } from '../../../src/model/fleet-index.js';
+import { fleetOf } from '../support/fleet.js';
 import { REQUESTED_AT, clusterRequests, detachedRequests, isRelevant, secretRequests } from '../../../src/controller/handlers.js';
 
 const NS = 'platform';
+const REPOSITORY = { url: 'http://g/r.git', secretRef: { name: 'git' } };
+
+// The objects of the events (with a generation, which the builder does not set).
 const obj = (kind: string, name: string, spec: Record<string, unknown>, generation = 1): KureResource =>
   ({ apiVersion: 'kure.dev/v1alpha1', kind, metadata: { name, namespace: NS, generation }, spec }) as KureResource;
-const cluster = (name: string) => obj('KureCluster', name, { repository: { url: 'http://g/r.git', secretRef: { name: 'git' } } });
-const node = (name: string, clusterName: string) => obj('KureNode', name, { clusterRef: { name: clusterName } });
 const bundle = (name: string, nodeName: string, generation = 1) => obj('KureBundle', name, { nodeRef: { name: nodeName } }, generation);
 const app = (name: string, bundleName: string) => obj('KureApplication', name, { bundleRef: { name: bundleName } });
 
@@ -16,7 +19,12 @@ function indexed(...objs: KureResource[]) {
   for (const o of objs) index.upsert(o);
   return index;
 }
-const base = () => [cluster('prod'), cluster('dev'), node('p', 'prod'), node('d', 'dev'), bundle('web', 'p'), app('a', 'web'), app('b', 'web')];
+/** Clusters prod (node p, bundle web, applications a and b) and dev (node d), both using Secret git. */
+const base = () =>
+  fleetOf(
+    new ClusterBuilder('prod', { namespace: NS, repository: REPOSITORY }).withNode('p').withBundle('web').withApplication('a', {}).withApplication('b', {}).end().end(),
+    new ClusterBuilder('dev', { namespace: NS, repository: REPOSITORY }).withNode('d').end(),
+  );
 
 describe('handlers', () => {
   it('an update maps to the cluster of the new object and of the old one', () => {

@@ -8,17 +8,24 @@ import { VERSION } from '../../../src/version.js';
 import { FINALIZER } from '../../../src/controller/finalizer.js';
 import { assemble, isRenderable } from '../../../src/model/assemble.js';
 import { fileOwners, render } from '../../../src/render/index.js';
+import { ClusterBuilder, type ClusterConfig } from '../../../src/model/builder.js';
+import { configMap, configMapApp } from '../support/fleet.js';
 import { FakeCache, FakeEvents, FakeKube, FakeSink, GitError } from './support/fakes.js';
 
 const NS = 'platform';
+const REPOSITORY = { url: 'http://git.local/fleet.git', path: 'clusters/prod', secretRef: { name: 'git' } };
+
+/** The fleet of these tests: cluster prod, node apps, bundle web, and an application (a ConfigMap) per name. */
+const fleet = (config: ClusterConfig = {}, apps = ['a', 'b']): KureResource[] => {
+  const web = new ClusterBuilder('prod', { namespace: NS, repository: REPOSITORY, ...config }).withNode('apps').withBundle('web');
+  for (const name of apps) web.withApplication(name, configMapApp(name));
+  return web.end().end().resources();
+};
+
+// Single objects, for changes to the fleet (some of them malformed on purpose).
 const meta = (name: string, namespace = NS) => ({ name, namespace });
 const cluster = (spec: Record<string, unknown> = {}): KureResource =>
-  ({
-    apiVersion: 'kure.dev/v1alpha1',
-    kind: 'KureCluster',
-    metadata: meta('prod'),
-    spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod', secretRef: { name: 'git' } }, ...spec },
-  }) as KureResource;
+  ({ apiVersion: 'kure.dev/v1alpha1', kind: 'KureCluster', metadata: meta('prod'), spec: { gitops: { engine: 'flux' }, repository: REPOSITORY, ...spec } }) as KureResource;
 const node = (name: string, ref: Record<string, unknown> = { clusterRef: { name: 'prod' } }): KureResource =>
   ({ apiVersion: 'kure.dev/v1alpha1', kind: 'KureNode', metadata: meta(name), spec: ref }) as KureResource;
 const bundle = (name: string, nodeName = 'apps', extra: Record<string, unknown> = {}): KureResource =>
@@ -30,7 +37,7 @@ const app = (name: string, bundleName = 'web', data: Record<string, string> = { 
     metadata: meta(name, namespace),
     spec: {
       bundleRef: bundleNs ? { name: bundleName, namespace: bundleNs } : { name: bundleName },
-      manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data }],
+      manifests: [configMap(name, data)],
     },
   }) as KureResource;
 
@@ -66,14 +73,14 @@ class Reconciler {
 /** The trailer block: the last paragraph of a commit message. */
 const trailers = (message: string): string[] => message.split('\n\n').at(-1)!.split('\n');
 
-function setup() {
+function setup(config: ClusterConfig = {}) {
   const cache = new FakeCache();
   const kube = new FakeKube(cache);
   const sink = new FakeSink();
   const events = new FakeEvents();
   const r = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }), now: () => new Date('2025-01-01T00:00:00Z') });
   cache.putSecret(NS, 'git', { username: 'kure', password: 'hunter2' });
-  cache.put(cluster(), node('apps'), bundle('web'), app('a'), app('b'));
+  cache.put(...fleet(config));
   return { cache, kube, sink, events, r };
 }
 
@@ -210,8 +217,7 @@ describe('Reconciler', () => {
   });
 
   it('suspend: no push, Suspended everywhere', async () => {
-    const { cache, kube, sink, r } = setup();
-    cache.put(cluster({ suspend: true }));
+    const { kube, sink, r } = setup({ suspend: true });
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     expect(sink.commits).toHaveLength(0);
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'Suspended' });
@@ -374,8 +380,7 @@ describe('Reconciler', () => {
   });
 
   it('deletionPolicy Delete with its Secret gone keeps the finalizer and says how to release it', async () => {
-    const { cache, kube, sink, r } = setup();
-    cache.put(cluster({ deletionPolicy: 'Delete' }));
+    const { cache, kube, sink, r } = setup({ deletionPolicy: 'Delete' });
     await r.reconcile(`${NS}/prod`);
     cache.secrets.clear();
     cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
@@ -473,7 +478,7 @@ describe('Reconciler', () => {
     const sink = new FakeSink();
     const deps = { cache, kube, sink, events: new FakeEvents(), pipeline: { assemble, isRenderable, render }, logger: pino({ level: 'silent' }) };
     cache.putSecret(NS, 'git', { token: 't0k3n' });
-    cache.put(cluster(), node('apps'), bundle('web'), app('a'));
+    cache.put(...fleet({}, ['a']));
     const outside = new Reconciler({ ...deps, credentialsNamespaces: ['ops', 'infra'] });
     expect((await outside.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({
@@ -489,8 +494,7 @@ describe('Reconciler', () => {
   });
 
   it('deletion with deletionPolicy Delete removes the path in one commit, then drops the finalizer', async () => {
-    const { cache, kube, sink, r } = setup();
-    cache.put(cluster({ deletionPolicy: 'Delete' }));
+    const { cache, kube, sink, r } = setup({ deletionPolicy: 'Delete' });
     await r.reconcile(`${NS}/prod`);
     cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = '2025-01-01T00:00:00Z'));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
@@ -507,8 +511,7 @@ describe('Reconciler', () => {
     expect(sink.removes).toHaveLength(0);
     expect(kube.finalizerWrites.at(-1)?.finalizers).toEqual([]);
 
-    const s2 = setup();
-    s2.cache.put(cluster({ deletionPolicy: 'Delete' }));
+    const s2 = setup({ deletionPolicy: 'Delete' });
     await s2.r.reconcile(`${NS}/prod`);
     s2.cache.patch('KureCluster', NS, 'prod', (o) => (o.metadata.deletionTimestamp = 'now'));
     s2.sink.fail = new GitError('auth', 'authentication failed');

@@ -1,31 +1,38 @@
 import type { KureResource } from '../../../src/api/schema.js';
 import { FleetIndex } from '../../../src/model/fleet-index.js';
 import { assemble } from '../../../src/model/assemble.js';
+import { ClusterBuilder } from '../../../src/model/builder.js';
+import { configMap, configMapApp, fleetOf } from '../support/fleet.js';
 
 const NS = 'platform';
+const URL = 'http://git.local/fleet.git';
+
+// Single objects, for lookups and changes to the fleet (some of them malformed on purpose).
 const obj = (kind: string, name: string, spec: Record<string, unknown>, namespace = NS): KureResource =>
   ({ apiVersion: 'kure.dev/v1alpha1', kind, metadata: { name, namespace }, spec }) as KureResource;
 const cluster = (name: string, path = `clusters/${name}`, secret?: string) =>
-  obj('KureCluster', name, { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path, ...(secret ? { secretRef: { name: secret } } : {}) } });
+  obj('KureCluster', name, { gitops: { engine: 'flux' }, repository: { url: URL, path, ...(secret ? { secretRef: { name: secret } } : {}) } });
 const node = (name: string, ref: Record<string, unknown>) => obj('KureNode', name, ref);
 const bundle = (name: string, nodeName: string) => obj('KureBundle', name, { nodeRef: { name: nodeName } });
 const app = (name: string, bundleName: string, namespace = NS, bundleNs?: string) =>
-  obj('KureApplication', name, { bundleRef: { name: bundleName, ...(bundleNs ? { namespace: bundleNs } : {}) }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: '1' } }] }, namespace);
+  obj('KureApplication', name, { bundleRef: { name: bundleName, ...(bundleNs ? { namespace: bundleNs } : {}) }, manifests: [configMap(name)] }, namespace);
 
 /** Two clusters, one with a two-level node tree, plus a detached application. */
 function fleet() {
   return [
-    cluster('prod', 'clusters/prod', 'git'),
-    cluster('dev'),
-    node('root', { clusterRef: { name: 'prod' } }),
-    node('apps', { parentRef: { name: 'root' } }),
-    bundle('web', 'apps'),
-    app('a', 'web'),
-    app('b', 'web'),
-    node('dev-root', { clusterRef: { name: 'dev' } }),
-    bundle('api', 'dev-root'),
-    app('c', 'api'),
-    app('lost', 'no-such-bundle'),
+    ...fleetOf(
+      new ClusterBuilder('prod', { namespace: NS, repository: { url: URL, path: 'clusters/prod', secretRef: { name: 'git' } } })
+        .withNode('root')
+        .withNode('apps')
+        .withBundle('web')
+        .withApplication('a', configMapApp('a'))
+        .withApplication('b', configMapApp('b'))
+        .end()
+        .end()
+        .end(),
+      new ClusterBuilder('dev', { namespace: NS, repository: { url: URL, path: 'clusters/dev' } }).withNode('dev-root').withBundle('api').withApplication('c', configMapApp('c')).end().end(),
+    ),
+    app('lost', 'no-such-bundle'), // a dangling reference, on purpose: not a hierarchy
   ];
 }
 

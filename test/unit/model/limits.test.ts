@@ -1,6 +1,7 @@
 // The input limits (src/model/limits.ts): each refuses what is over it, with a message naming it,
 // in bounded time, and lets what is under it through.
 import { MAX_DEPTH, MAX_OBJECT_BYTES, checkDepth, checkObjectLimits, checkSize, yamlNestingOffset } from '../../../src/model/limits.js';
+import { configMapApp } from '../support/fleet.js';
 
 const nestedValue = (depth: number): unknown => {
   let v: unknown = 'leaf';
@@ -49,17 +50,17 @@ describe('the model refuses a resource nested too deep (what the API server acce
   it('assemble: a 5,000-level application is refused by name and field; the rest of the cluster renders', async () => {
     const { assemble } = await import('../../../src/model/assemble.js');
     const { render } = await import('../../../src/render/index.js');
-    const o = (kind: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: 'kure.dev/v1alpha1', kind, metadata: { name, namespace: 'p' }, spec });
+    const { ClusterBuilder } = await import('../../../src/model/builder.js');
     let deep: Record<string, unknown> = { leaf: 'x' };
     for (let i = 0; i < 5000; i++) deep = { n: deep };
-    const cm = (name: string, data: unknown) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
-    const result = assemble([
-      o('KureCluster', 'prod', { gitops: { engine: 'flux' }, repository: { url: 'https://git.example.com/fleet.git', path: 'clusters/prod' } }),
-      o('KureNode', 'apps', { clusterRef: { name: 'prod' } }),
-      o('KureBundle', 'web', { nodeRef: { name: 'apps' } }),
-      o('KureApplication', 'good', { bundleRef: { name: 'web' }, manifests: [cm('good', { a: '1' })] }),
-      o('KureApplication', 'deep', { bundleRef: { name: 'web' }, manifests: [cm('deep', deep)] }),
-    ] as never);
+    const fleet = new ClusterBuilder('prod', { namespace: 'p', repository: { url: 'https://git.example.com/fleet.git', path: 'clusters/prod' } })
+      .withNode('apps')
+      .withBundle('web')
+      .withApplication('good', configMapApp('good'))
+      .withApplication('deep', configMapApp('deep', deep))
+      .end()
+      .end();
+    const result = assemble(fleet.resources());
     const problem = result.problems.find((p) => p.ref.name === 'deep');
     expect(problem).toMatchObject({ field: expect.stringMatching(/^spec\.manifests\[0\]\.data\.n\.n/), message: `is nested deeper than ${MAX_DEPTH} levels (the input limit); the resource is refused` });
     expect(problem!.field.length).toBeLessThanOrEqual(201);
