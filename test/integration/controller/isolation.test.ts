@@ -1,9 +1,12 @@
 // Failure stays where it starts, on the real API server and Git server: a dependsOn typo in one
 // team's bundle holds that bundle at its last good state in Git while another team's change is
-// pushed; the cluster says Degraded and names the bundle; fixing the typo renders it again.
+// pushed; the cluster says Degraded and names the bundle; fixing the typo renders it again. A bundle
+// deleted while applications still name it stays in Git until they go (deletion never prunes by
+// surprise).
 import type { Manager } from '../../../src/controller/manager.js';
 import type { GitServer } from '../../support/git-server.js';
-import { apply, applyAll, createGitSecret, installCrds, kureObject, newNamespace, show, startGit, startTestManager, waitFor, waitReady } from './harness.js';
+import { kubeRequest } from '../../support/kube.js';
+import { apply, applyAll, createGitSecret, deleteKure, installCrds, kureObject, lsTree, newNamespace, show, startGit, startTestManager, waitFor, waitReady } from './harness.js';
 
 let git: GitServer;
 let manager: Manager | undefined;
@@ -48,4 +51,41 @@ it('a bundle with a dependsOn typo is held back at its last good state; the othe
   await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
   await waitFor('team-a depends on team-b in Git', () => show(git, 'isolation', 'clusters/prod/flux/kustomizations/team-a.yaml').includes('team-b'), 30_000);
   await waitReady('KureApplication', ns, 'a');
+});
+
+it('a bundle deleted while applications name it stays in Git; they say NotFound with an Event; deleting them prunes it', async () => {
+  await manager?.stop();
+  const ns = await newNamespace('kdel');
+  git.createRepo('deletion', { files: { 'README.md': 'fleet\n' } });
+  await createGitSecret(ns);
+  await applyAll([
+    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('deletion'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
+    kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
+    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' } }),
+    kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
+    cm(ns, 'a', 'team-a', '1'),
+    cm(ns, 'b', 'team-b', '1'),
+  ]);
+  manager = await startTestManager([ns]);
+  await waitReady('KureApplication', ns, 'a');
+  const teamA = () => lsTree(git, 'deletion', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'deletion', f)}`);
+  const before = teamA();
+  expect(before.length).toBeGreaterThanOrEqual(2);
+
+  await deleteKure('KureBundle', ns, 'team-a');
+  await apply(cm(ns, 'b', 'team-b', '2'));
+  await waitFor('team-b pushed', () => /v: "2"/.test(show(git, 'deletion', 'clusters/prod/nodes/apps/team-b/b.yaml')), 30_000);
+  expect(teamA()).toEqual(before);
+  const c = await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Degraded' });
+  expect(c.message).toContain(`KureBundle ${ns}/team-a (deleted, with objects still under it)`);
+  const a = await waitReady('KureApplication', ns, 'a', { status: 'False', reason: 'NotFound' });
+  expect(a.message).toContain('its last good state stays in Git');
+  await waitFor('a Warning Event on the application', async () => {
+    const { body } = await kubeRequest<{ items: { type: string; reason: string; regarding: { kind: string; name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+    return body.items.find((e) => e.type === 'Warning' && e.reason === 'NotFound' && e.regarding.kind === 'KureApplication' && e.regarding.name === 'a');
+  });
+
+  await deleteKure('KureApplication', ns, 'a');
+  await waitFor('team-a pruned', () => teamA().length === 0, 30_000);
+  await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
 });
