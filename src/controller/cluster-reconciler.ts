@@ -158,6 +158,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
 
     let model = ac.model;
     let heldBack: Map<string, Problem[]> | undefined;
+    let notInGit: ReadonlySet<string> = new Set();
     if (!this.d.pipeline.isRenderable(ac) || orphaned.length) {
       // Failure stays where it starts: hold back only the bundles and nodes with problems, when that
       // is possible; so is what hangs under a deleted bundle or node (never pruned by surprise).
@@ -175,6 +176,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       }
       model = iso.model;
       heldBack = iso.heldBack;
+      notInGit = iso.notInGit;
     }
 
     let tree;
@@ -231,7 +233,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
       for (const [b, problems] of heldBack) {
-        const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is held back at its last good state in Git: ${summarize(problems)}`, stalled: true };
+        const state = notInGit.has(b) ? 'not rendered until it is fixed (Git holds nothing of it yet)' : 'held back at its last good state in Git';
+        const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is ${state}: ${summarize(problems)}`, stalled: true };
         // subtree() walks a tombstone's children too: the objects under a deleted bundle or node.
         for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
       }

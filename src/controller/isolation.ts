@@ -13,6 +13,8 @@ export interface Isolation {
   model: ClusterModel;
   /** refKey of each held-back bundle or node → the problems that hold it back. */
   heldBack: Map<string, Problem[]>;
+  /** The held-back ones new since the last push: Git holds nothing of them, so nothing is rendered. */
+  notInGit: Set<string>;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -20,8 +22,9 @@ const under = (path: readonly string[], prefix: readonly string[]): boolean => p
 
 /**
  * The model to render with the bundles and nodes that have problems held back, or a reason why the
- * cluster cannot be isolated: a problem outside any bundle or node (the cluster's own), or a bundle
- * or node with no last good version (new, or this process has not pushed it yet: nothing to keep).
+ * cluster cannot be isolated: a problem outside any bundle or node (the cluster's own), or no last
+ * pushed model (this process has not pushed the cluster yet: what Git holds is unknown). A bundle or
+ * node new since the last push is held back at what Git holds of it: nothing.
  * `scopeOf` names the bundle or node (refKey) a problem's object belongs to: a bundle or node
  * itself, or an application's bundle (which may be deleted). A held-back node keeps its whole
  * subtree as it was; a held-back bundle whose node is gone keeps that node's last version.
@@ -42,15 +45,18 @@ export function isolate(
   const lastNodes = new Map(last ? allNodes(last).map((n) => [refKey(n.ref), n]) : []);
   const keptBundles: BundleModel[] = [];
   const keptNodes: NodeModel[] = [];
+  /** Held back at "not in Git": new since the last push, so Git has nothing of them to keep. */
+  const absent = new Set<string>();
   for (const scope of heldBack.keys()) {
     const bundle = lastBundles.get(scope);
     const node = lastNodes.get(scope);
     if (bundle) keptBundles.push(bundle);
     else if (node) keptNodes.push(node);
-    else return { reason: `${formatRefKey(scope)} has no last good state to keep` };
+    else if (last) absent.add(scope);
+    else return { reason: `${formatRefKey(scope)} has no last good state to keep (none is known before the first push of this process)` };
   }
-  const keptRefs = new Set(keptBundles.map((b) => refKey(b.ref)));
-  const keptPaths = keptNodes.map((n) => n.path);
+  const keptRefs = new Set([...keptBundles.map((b) => refKey(b.ref)), ...absent]);
+  const keptPaths = [...keptNodes.map((n) => n.path), ...allNodes(model).filter((n) => absent.has(refKey(n.ref))).map((n) => n.path)];
   const nodes = graft(
     model.nodes,
     (b) => keptRefs.has(refKey(b.ref)) || keptPaths.some((p) => under(b.nodePath, p)),
@@ -59,7 +65,7 @@ export function isolate(
     [...keptNodes.flatMap((n) => allNodes({ nodes: [n] }))],
     new Map(last ? allNodes(last).map((n) => [n.path.join('/'), n]) : []),
   );
-  return { model: { ...model, nodes }, heldBack };
+  return { model: { ...model, nodes }, heldBack, notInGit: absent };
 }
 
 interface Draft {

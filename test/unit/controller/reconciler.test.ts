@@ -266,18 +266,33 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
-  it('holds the whole cluster when a problem is outside any bundle or node, or a bundle has no last good state', async () => {
+  it('holds the whole cluster when a problem is outside any bundle or node, or before its first push', async () => {
     const { cache, kube, sink, r } = setup();
-    await r.reconcile(`${NS}/prod`);
     cache.put(bundle('fresh', 'apps', { dependsOn: [{ name: 'nope' }] }));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', message: expect.stringContaining('KureBundle platform/fresh has no last good state to keep') });
     cache.delete('KureBundle', NS, 'fresh');
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     // The cluster's own problem: its path overlaps another cluster's.
     cache.put({ ...cluster(), metadata: meta('dev'), spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod/dev' } } } as KureResource);
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toContain('KureCluster platform/prod is not inside a bundle or node');
     expect(sink.commits).toHaveLength(1);
+  });
+
+  it('a bundle or node new since the last push, with a problem, is held back at what Git holds of it: nothing', async () => {
+    const { cache, kube, sink, r } = setup();
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    cache.put(bundle('fresh', 'apps', { dependsOn: [{ name: 'nope' }] }), app('y', 'fresh'));
+    cache.put(node('new-node', { clusterRef: { name: 'prod' }, source: { kind: 'NoSuchKind', name: 'x' } }), bundle('under-new', 'new-node'));
+    cache.put(app('a', 'web', { a: '2' }));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const files = [...sink.remote.get('http://git.local/fleet.git#main')!.keys()];
+    expect(files.filter((p) => /fresh|new-node|under-new/.test(p))).toEqual([]);
+    expect(sink.remote.get('http://git.local/fleet.git#main')!.get('clusters/prod/nodes/apps/web/a.yaml')).toContain('a: "2"');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/fresh') });
+    expect(kube.readyOf('KureApplication', NS, 'y')).toMatchObject({ status: 'False', reason: 'HeldBack', message: expect.stringContaining('KureBundle platform/fresh is not rendered until it is fixed (Git holds nothing of it yet)') });
+    expect(kube.readyOf('KureBundle', NS, 'under-new')).toMatchObject({ status: 'False', reason: 'HeldBack' });
   });
 
   it('a node with a problem is held back with its whole subtree at its last good state', async () => {
