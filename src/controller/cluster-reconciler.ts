@@ -8,7 +8,7 @@ import { clusterKeyOf, parentKeyOf, splitClusterKey, type ClusterKey } from '../
 import { cmp, formatProblem, formatRef, formatRefKey, refKey, refOf } from '../model/problems.js';
 import { repositoryOf } from '../model/repository.js';
 import type { ClusterModel, FileTree, ObjectRef, Problem } from '../model/types.js';
-import { isolate } from './isolation.js';
+import { isolate, isolateOnBranch, keptPaths } from './isolation.js';
 import { describeChanges, provenanceMessage, type ChangedObject } from '../git/message.js';
 import type { CommitMessage, GitSink } from '../git/sink.js';
 import type { SigningKey } from '../git/sign.js';
@@ -159,11 +159,16 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     let model = ac.model;
     let heldBack: Map<string, Problem[]> | undefined;
     let notInGit: ReadonlySet<string> = new Set();
+    /** Held-back bundles rendered as stubs whose files the sink keeps as the branch has them (after a restart). */
+    let stubs: ReadonlySet<string> | undefined;
     if (!this.d.pipeline.isRenderable(ac) || orphaned.length) {
       // Failure stays where it starts: hold back only the bundles and nodes with problems, when that
       // is possible; so is what hangs under a deleted bundle or node (never pruned by surprise).
       const blocking = [...ac.problems.filter((p) => !p.leftOut), ...orphaned];
-      const iso = isolate(ac.model, blocking, (p) => this.scopeOf(p), this.lastGood.get(key));
+      const last = this.lastGood.get(key);
+      const scopeOf = (p: Problem) => this.scopeOf(p);
+      // Nothing pushed by this process yet: what Git holds of a held-back bundle is read back from the branch.
+      const iso = last || writeModeOf(cluster.spec.repository) === 'pullRequest' ? isolate(ac.model, blocking, scopeOf, last) : isolateOnBranch(ac.model, blocking, scopeOf, (b) => this.nodeOf(b));
       if ('reason' in iso) {
         const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
         const reason = clusterOwn[0]?.reason ?? blocking[0]?.reason ?? Reason.InvalidSpec;
@@ -177,6 +182,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       model = iso.model;
       heldBack = iso.heldBack;
       notInGit = iso.notInGit;
+      stubs = iso.stubs;
     }
 
     let tree;
@@ -206,7 +212,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const t1 = performance.now();
     try {
       // The sink runs one operation at a time per repository and branch (the one lock there is).
-      sync = await this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf, credited), signal);
+      const keep = stubs && keptPaths(model, stubs, ownersOf());
+      sync = await this.d.sink.sync(target, tree, this.commitMessage(key, ac, ownersOf, credited), signal, keep);
       if (owners) this.lastOwners.set(key, owners);
       timings.gitMs = Math.round(performance.now() - t1);
     } catch (err) {
@@ -221,7 +228,8 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       return notReady(Reason.GitError, message, `KureCluster ${key} could not push to Git (GitError); see its status`, how);
     }
 
-    this.lastGood.set(key, model);
+    // A model with stubs is not a last good state: the branch still is, until the bundles are fixed.
+    if (!stubs) this.lastGood.set(key, model);
     const verdict: Verdict = {
       cluster: { status: 'True', reason: Reason.Rendered, message: `Rendered ${tree.size} file(s) into ${where}` },
       member: { status: 'True', reason: Reason.Rendered, message: `Rendered as part of KureCluster ${key}` },
@@ -233,7 +241,11 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
       for (const [b, problems] of heldBack) {
-        const state = notInGit.has(b) ? 'not rendered until it is fixed (Git holds nothing of it yet)' : 'held back at its last good state in Git';
+        const state = notInGit.has(b)
+          ? 'not rendered until it is fixed (Git holds nothing of it yet)'
+          : stubs?.has(b)
+            ? 'held back at what Git holds of it (read back from the branch: this process has not pushed it yet)'
+            : 'held back at its last good state in Git';
         const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is ${state}: ${summarize(problems)}`, stalled: true };
         // subtree() walks a tombstone's children too: the objects under a deleted bundle or node.
         for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
@@ -343,6 +355,12 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     const parent = app && parentKeyOf(app);
     const index = this.d.cache.index;
     return parent?.startsWith('KureBundle/') && (index.byKey(parent) || index.isTombstone(parent)) ? parent : undefined;
+  }
+
+  /** The KureNode (refKey) a bundle names. */
+  private nodeOf(bundle: string): string | undefined {
+    const b = this.d.cache.index.byKey(bundle);
+    return b && parentKeyOf(b);
   }
 
   /** A cluster that is gone: drop what was kept for it. */

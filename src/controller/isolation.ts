@@ -5,8 +5,8 @@
 // bundles and nodes are held back at their last good state and every other bundle renders and
 // pushes as usual. Pure: the reconciler keeps the last model it pushed and asks here.
 import { formatRefKey, refKey } from '../model/problems.js';
-import type { BundleModel, ClusterModel, NodeModel, Problem } from '../model/types.js';
-import { allBundles, allNodes } from '../render/layout.js';
+import type { BundleModel, ClusterModel, NodeModel, ObjectRef, Problem } from '../model/types.js';
+import { allBundles, allNodes, bundleDir } from '../render/layout.js';
 
 export interface Isolation {
   /** The model with each held-back bundle and node replaced by its last good version. */
@@ -15,6 +15,8 @@ export interface Isolation {
   heldBack: Map<string, Problem[]>;
   /** The held-back ones new since the last push: Git holds nothing of them, so nothing is rendered. */
   notInGit: Set<string>;
+  /** The held-back bundles rendered as stubs, their files kept as the branch has them (isolateOnBranch). */
+  stubs?: ReadonlySet<string>;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -109,4 +111,49 @@ function graft(
   for (const b of addBundles) at(b.nodePath).bundles.push(b);
   const done = (d: Draft): NodeModel => ({ ...d.base, bundles: d.bundles.sort(byName), children: [...d.children.values()].map(done).sort(byName) });
   return [...roots.values()].map(done).sort(byName);
+}
+
+/**
+ * Isolation with no last pushed model (the first reconcile after a restart): each held-back bundle
+ * is rendered as a stub (its place in the layout: the engine's file for it and its directory, no
+ * applications), and the files the stub owns, and everything in its directory, are kept as the
+ * branch has them (`keptPaths`, for the sink, which reads them at the head it builds on; where the
+ * branch has none, as for a bundle Git never held, the stub's empty files go in). Only bundles whose node is in the model can be
+ * stubbed: anything else holds the cluster. `nodeOf` names the KureNode (refKey) a bundle hangs under.
+ */
+export function isolateOnBranch(
+  model: ClusterModel,
+  blocking: readonly Problem[],
+  scopeOf: (p: Problem) => string | undefined,
+  nodeOf: (bundle: string) => string | undefined,
+): Isolation | { reason: string } {
+  const heldBack = new Map<string, Problem[]>();
+  for (const p of blocking) {
+    const scope = scopeOf(p);
+    if (!scope?.startsWith('KureBundle/')) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside a bundle (after a restart only bundles can be read back from the branch)` };
+    heldBack.set(scope, [...(heldBack.get(scope) ?? []), p]);
+  }
+  const nodes = new Map(allNodes(model).map((n) => [refKey(n.ref), n]));
+  const current = new Map(allBundles(model).map((b) => [refKey(b.ref), b]));
+  const stubs: BundleModel[] = [];
+  for (const scope of heldBack.keys()) {
+    const now = current.get(scope);
+    const node = now ? undefined : nodes.get(nodeOf(scope) ?? '');
+    if (!now && !node) return { reason: `the node of ${formatRefKey(scope)} is not in the cluster` };
+    const [, namespace = '', name = ''] = scope.split('/');
+    const base: BundleModel = now ?? { ref: { kind: 'KureBundle', namespace, name }, name, nodePath: node!.path, dependsOn: [], interval: '10m', prune: true, wait: false, suspend: false, applications: [] };
+    // No dependsOn: what the stub would say is kept from Git, and a cycle or typo must not reach render.
+    stubs.push({ ...base, dependsOn: [], applications: [] });
+  }
+  const refs = new Set(heldBack.keys());
+  const out = graft(model.nodes, (b) => refs.has(refKey(b.ref)), () => false, stubs, [], new Map());
+  return { model: { ...model, nodes: out }, heldBack, notInGit: new Set(), stubs: refs };
+}
+
+/** The paths a stubbed bundle owns in the rendered tree, and its directory: kept as the branch has them. */
+export function keptPaths(model: ClusterModel, stubs: ReadonlySet<string>, owners: ReadonlyMap<string, ObjectRef>): (path: string) => boolean {
+  const exact = new Set<string>();
+  for (const [path, owner] of owners) if (stubs.has(refKey(owner))) exact.add(path);
+  const dirs = allBundles(model).filter((b) => stubs.has(refKey(b.ref))).map((b) => `${bundleDir(b)}/`);
+  return (path) => exact.has(path) || dirs.some((d) => path.startsWith(d));
 }

@@ -128,9 +128,14 @@ export class GitSink {
     return repo.contains(descendant, ancestor);
   }
 
-  /** Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push only when it differs. */
-  sync(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal): Promise<SyncResult> {
-    return this.run(target, tree, message, { remove: false }, signal);
+  /**
+   * Make `target.path` in the branch hold exactly `tree` (paths relative to target.path); commit+push
+   * only when it differs. Paths `keep` accepts stay as the branch has them, whatever `tree` says, and
+   * come from `tree` only where the branch has none (a bundle held back at what Git holds of it, read
+   * at the head each attempt builds on).
+   */
+  sync(target: GitTarget, tree: FileTree, message: CommitMessage, signal?: AbortSignal, keep?: (path: string) => boolean): Promise<SyncResult> {
+    return this.run(target, tree, message, { remove: false, ...(keep ? { keep } : {}) }, signal);
   }
 
   /** Remove target.path in one commit (deletionPolicy Delete). No-op when already absent (or the branch is). */
@@ -260,7 +265,7 @@ export class GitSink {
         }
 
         // 3. The new tree, in memory, writing only what changed.
-        const plan = base.plan(desired);
+        const plan = base.plan(desired, mode.keep);
         const rebuilt = (r: SyncResult, inBase: boolean, branchSha: string): SyncResult =>
           mode.rebuild ? ({ ...r, baseSha: head ?? '', inBase, branchSha } as RebuildResult) : r;
         if (plan.changedPaths.length === 0) {
@@ -372,6 +377,7 @@ export class GitSink {
 interface Mode {
   remove: boolean;
   rebuild?: RebuildOptions;
+  keep?: (path: string) => boolean;
 }
 
 function checkBranch(branch: string): void {

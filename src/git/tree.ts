@@ -98,14 +98,18 @@ export class OwnedTree {
     return new OwnedTree(oid, files, dirs);
   }
 
-  /** What it takes to turn this snapshot into `desired`. Hashes only files whose content is unknown or different. */
-  plan(desired: FileTree): Plan {
+  /**
+   * What it takes to turn this snapshot into `desired`. Hashes only files whose content is unknown
+   * or different. Paths `keep` accepts stay as the snapshot has them; where it has none, `desired` fills in.
+   */
+  plan(desired: FileTree, keep?: (path: string) => boolean): Plan {
     const added: string[] = [];
     const modified: string[] = [];
     const removed: string[] = [];
     const blobs: PendingBlob[] = [];
     for (const [p, content] of desired) {
       const old = this.files.get(p);
+      if (old && keep?.(p)) continue;
       if (old && old.mode === FILE_MODE && old.content === content) continue;
       if (!old) checkFilePath(p);
       const oid = blobId(content);
@@ -116,7 +120,7 @@ export class OwnedTree {
       (old ? modified : added).push(p);
       blobs.push({ path: p, content, oid });
     }
-    for (const p of this.files.keys()) if (!desired.has(p)) removed.push(p);
+    for (const p of this.files.keys()) if (!desired.has(p) && !keep?.(p)) removed.push(p);
     if (added.length > 0) this.checkFileDirClashes(added, desired);
     added.sort();
     modified.sort();

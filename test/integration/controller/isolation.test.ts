@@ -89,3 +89,40 @@ it('a bundle deleted while applications name it stays in Git; they say NotFound 
   await waitFor('team-a pruned', () => teamA().length === 0, 30_000);
   await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
 });
+
+it('after a restart, a bundle with a problem is held back at what the branch holds of it; the other team is pushed', async () => {
+  await manager?.stop();
+  const ns = await newNamespace('krst');
+  git.createRepo('restart', { files: { 'README.md': 'fleet\n' } });
+  await createGitSecret(ns);
+  await applyAll([
+    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('restart'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
+    kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
+    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, interval: '5m' }),
+    kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
+    cm(ns, 'a', 'team-a', '1'),
+    cm(ns, 'b', 'team-b', '1'),
+  ]);
+  manager = await startTestManager([ns]);
+  await waitReady('KureApplication', ns, 'a');
+  const teamA = () => lsTree(git, 'restart', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'restart', f)}`);
+  const before = teamA();
+  await manager.stop();
+
+  // While no controller runs, team-a gets a typo (and a new interval); then a new process starts with an empty cache.
+  await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, interval: '1m', dependsOn: [{ name: 'team-typo' }] }));
+  await apply(cm(ns, 'a', 'team-a', '2'));
+  await apply(cm(ns, 'b', 'team-b', '2'));
+  manager = await startTestManager([ns]);
+  await waitFor('team-b pushed', () => /v: "2"/.test(show(git, 'restart', 'clusters/prod/nodes/apps/team-b/b.yaml')), 30_000);
+  expect(teamA()).toEqual(before);
+  const c = await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Degraded' });
+  expect(c.message).toContain(`KureBundle ${ns}/team-a`);
+  const a = await waitReady('KureApplication', ns, 'a', { status: 'False', reason: 'HeldBack' });
+  expect(a.message).toContain('read back from the branch');
+
+  await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, interval: '1m' }));
+  await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
+  expect(show(git, 'restart', 'clusters/prod/nodes/apps/team-a/a.yaml')).toMatch(/v: "2"/);
+  expect(show(git, 'restart', 'clusters/prod/flux/kustomizations/team-a.yaml')).toContain('interval: 1m');
+});

@@ -173,19 +173,24 @@ describe('Reconciler', () => {
     expect(trailers(sink.commits[2]!.message)).toContain('Kure-Changed: KureApplication platform/a generation 2');
   });
 
-  it('invalid input: nothing pushed, precise reasons on the culprit, ClusterNotReady on the others', async () => {
+  it('invalid input: precise reasons on the culprit; the culprits held back, the rest pushed', async () => {
     const { cache, kube, sink, events, r } = setup();
     cache.put(app('c', 'missing-bundle'));
     cache.put(bundle('broken', 'no-such-node'));
     cache.put({ ...bundle('cyclic'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic2' }] } } as KureResource);
     cache.put({ ...bundle('cyclic2'), spec: { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'cyclic' }] } } as KureResource);
     const res = await r.reconcile(`${NS}/prod`);
-    expect(res.outcome).toBe('terminal');
-    expect(sink.commits).toHaveLength(0);
+    expect(res.outcome).toBe('success');
+    expect(sink.commits).toHaveLength(1);
+    // Git held nothing of the cycle: its bundles are there only as empty places, with no dependsOn.
+    const pushed = sink.remote.get('http://git.local/fleet.git#main')!;
+    expect(pushed.get('clusters/prod/nodes/apps/web/a.yaml')).toContain('name: a');
+    expect(pushed.get('clusters/prod/flux/kustomizations/cyclic.yaml')).not.toContain('dependsOn');
+    expect([...pushed.keys()].filter((p) => p.includes('/cyclic/'))).toEqual(['clusters/prod/nodes/apps/cyclic/kustomization.yaml']);
     expect(kube.readyOf('KureBundle', NS, 'cyclic')).toMatchObject({ status: 'False', reason: 'DependencyCycle' });
-    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', reason: 'DependencyCycle', message: expect.stringContaining('KureBundle platform/cyclic') });
-    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'ClusterNotReady', message: expect.stringContaining('KureCluster platform/prod') });
-    expect(events.events).toContainEqual(expect.objectContaining({ type: 'Warning', reason: 'DependencyCycle' }));
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/cyclic') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureBundle', name: 'cyclic', type: 'Warning', reason: 'DependencyCycle' }));
     // Orphans (dangling references) get their status from the detached reconcile.
     await r.detached();
     expect(kube.readyOf('KureApplication', NS, 'c')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('missing-bundle') });
@@ -266,18 +271,43 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
-  it('holds the whole cluster when a problem is outside any bundle or node, or before its first push', async () => {
+  it('holds the whole cluster when a problem is outside any bundle or node, or, before its first push, outside any bundle', async () => {
     const { cache, kube, sink, r } = setup();
-    cache.put(bundle('fresh', 'apps', { dependsOn: [{ name: 'nope' }] }));
+    cache.put(node('apps', { clusterRef: { name: 'prod' }, source: { kind: 'NoSuchKind', name: 'x' } }));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
-    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', message: expect.stringContaining('KureBundle platform/fresh has no last good state to keep') });
-    cache.delete('KureBundle', NS, 'fresh');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'False', message: expect.stringContaining('KureNode platform/apps is not inside a bundle (after a restart only bundles can be read back from the branch)') });
+    cache.put(node('apps'));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     // The cluster's own problem: its path overlaps another cluster's.
     cache.put({ ...cluster(), metadata: meta('dev'), spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod/dev' } } } as KureResource);
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
     expect(kube.readyOf('KureCluster', NS, 'prod')?.message).toContain('KureCluster platform/prod is not inside a bundle or node');
     expect(sink.commits).toHaveLength(1);
+  });
+
+  it('after a restart, a bundle with a problem is held back at what the branch holds of it; the rest is pushed', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    cache.put(bundle('api', 'apps', { interval: '5m' }), app('x', 'api'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const files = () => sink.remote.get('http://git.local/fleet.git#main')!;
+    const api = new Map([...files()].filter(([p]) => p.includes('api')));
+    // A new process (nothing pushed by it yet) meets a dependsOn typo and an invalid application in api.
+    const restarted = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }) });
+    cache.put(bundle('api', 'apps', { interval: '1m', dependsOn: [{ name: 'nope' }] }));
+    cache.put({ ...app('x', 'api'), spec: { bundleRef: { name: 'api' }, manifests: [{ apiVersion: 'v1', metadata: { name: 'no-kind' } }] } } as KureResource);
+    cache.put(app('a', 'web', { a: '2' }));
+    expect((await restarted.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(files().get('clusters/prod/nodes/apps/web/a.yaml')).toContain('a: "2"');
+    expect(new Map([...files()].filter(([p]) => p.includes('api')))).toEqual(api);
+    expect(files().get('clusters/prod/flux/kustomizations/api.yaml')).toContain('interval: 5m');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/api') });
+    expect(kube.readyOf('KureBundle', NS, 'api')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('nope') });
+    // Fixed: api is rendered from its spec again, and from then on this process keeps it in memory.
+    cache.put(bundle('api', 'apps', { interval: '1m' }), app('x', 'api', { x: '3' }));
+    expect((await restarted.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(files().get('clusters/prod/flux/kustomizations/api.yaml')).toContain('interval: 1m');
+    expect(files().get('clusters/prod/nodes/apps/api/x.yaml')).toContain('x: "3"');
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
   it('a bundle or node new since the last push, with a problem, is held back at what Git holds of it: nothing', async () => {
@@ -361,10 +391,11 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ reason: 'ClusterNotReady' });
     expect(cache.get('KureApplication', NS, 'a')?.status?.conditions?.map((c) => c.type)).toEqual(['Ready', 'Stalled']);
     sink.fail = undefined;
-    cache.put(app('c', 'missing-bundle'), bundle('bad', 'apps', { dependsOn: [{ name: 'nope' }] }));
+    // A problem of the cluster's own (its path overlaps another cluster's): nothing can be isolated.
+    cache.put(app('c', 'missing-bundle'), { ...cluster(), metadata: meta('dev'), spec: { gitops: { engine: 'flux' }, repository: { url: 'http://git.local/fleet.git', path: 'clusters/prod/dev' } } } as KureResource);
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('terminal');
-    expect(conditions()).toEqual({ Ready: 'False/NotFound', Stalled: 'True/NotFound' });
-    cache.delete('KureBundle', NS, 'bad');
+    expect(conditions()).toEqual({ Ready: 'False/Duplicate', Stalled: 'True/Duplicate' });
+    cache.delete('KureCluster', NS, 'dev');
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
     expect(conditions()).toEqual({ Ready: 'True/Rendered' });
     expect(cache.get('KureApplication', NS, 'a')?.status?.conditions?.map((c) => c.type)).toEqual(['Ready']);

@@ -115,6 +115,19 @@ describe('OwnedTree', () => {
     expect(gone.tree.size).toBe(0);
   });
 
+  it('keeps the paths `keep` accepts as the snapshot has them, and fills in from desired only what it lacks', async () => {
+    const store = new FakeStore();
+    const t = await build(store, files);
+    const keep = (p: string) => p.startsWith('apps/a/') || p === 'apps/new.yaml';
+    // desired drops apps/a/svc.yaml and changes apps/a/deploy.yaml: both kept; apps/new.yaml is absent, so it goes in.
+    const desired: Record<string, string> = { ...files, 'apps/a/deploy.yaml': 'changed\n', 'apps/b/deploy.yaml': 'b2\n', 'apps/new.yaml': 'n\n' };
+    delete desired['apps/a/svc.yaml'];
+    const plan = t.plan(m(desired), keep);
+    expect(plan.changedPaths).toEqual(['apps/b/deploy.yaml', 'apps/new.yaml']);
+    const { tree } = await t.apply(plan, store);
+    expect(await store.files(tree.oid)).toEqual({ ...files, 'apps/b/deploy.yaml': 'b2\n', 'apps/new.yaml': 'n\n' });
+  });
+
   it('replaces a file by a directory and a directory by a file', async () => {
     const store = new FakeStore();
     const t = await build(store, { a: 'file\n', 'b/c.yaml': 'c\n' });

@@ -91,13 +91,14 @@ export class FakeSink implements Sink {
   drift: string[] = [];
   private n = 0;
 
-  async sync(target: GitTarget, tree: FileTree, message: string | ((changed: string[], drifted: string[]) => string)): Promise<SyncResult> {
+  async sync(target: GitTarget, tree: FileTree, message: string | ((changed: string[], drifted: string[]) => string), _signal?: AbortSignal, keep?: (path: string) => boolean): Promise<SyncResult> {
     if (this.fail) throw this.fail;
     const key = `${target.url}#${target.branch}`;
     const files = this.remote.get(key) ?? new Map<string, string>();
     const prefix = target.path ? `${target.path}/` : '';
-    const next = new Map([...files].filter(([p]) => !p.startsWith(prefix)));
-    for (const [p, c] of tree) next.set(prefix + p, c);
+    const kept = (p: string) => p.startsWith(prefix) && !!keep?.(p.slice(prefix.length));
+    const next = new Map([...files].filter(([p]) => !p.startsWith(prefix) || kept(p)));
+    for (const [p, c] of tree) if (!(kept(prefix + p) && files.has(prefix + p))) next.set(prefix + p, c);
     const changed = [...new Set([...files.keys(), ...next.keys()])].filter((p) => files.get(p) !== next.get(p)).sort();
     if (changed.length === 0) return { changed: false, sha: `sha${this.n}`, changedPaths: [], attempts: 1, drifted: [] };
     this.remote.set(key, next);
