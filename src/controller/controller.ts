@@ -44,9 +44,9 @@ export class Controller<Req> {
     return this.o.name;
   }
 
-  /** Asks for a reconcile after the settle window (events). */
-  enqueue(request: Req): void {
-    this.queue.add(this.o.codec.key(request));
+  /** Asks for a reconcile after the settle window (events); `low` for the resync and the first list. */
+  enqueue(request: Req, priority: 'normal' | 'low' = 'normal'): void {
+    this.queue.add(this.o.codec.key(request), priority);
   }
 
   enqueueAfter(request: Req, delayMs: number): void {

@@ -216,11 +216,11 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     return c !== undefined && matchesSelector(c.metadata.labels ?? {}, o.shardSelector);
   };
   const ownsDetached = !o.shardSelector || matchesSelector({}, o.shardSelector);
-  const enqueueCluster = (r: ClusterRequest) => {
-    if (inShard(r)) clusters.enqueue(r);
+  const enqueueCluster = (r: ClusterRequest, priority: 'normal' | 'low' = 'normal') => {
+    if (inShard(r)) clusters.enqueue(r, priority);
   };
-  const enqueueDetached = (r: DetachedRequest) => {
-    if (ownsDetached) detached.enqueue(r);
+  const enqueueDetached = (r: DetachedRequest, priority: 'normal' | 'low' = 'normal') => {
+    if (ownsDetached) detached.enqueue(r, priority);
   };
 
   // Until the first lists are in, objects arrive before their parents: the sweep after the sync
@@ -230,7 +230,8 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     kure[kind as KureKind].on((type, obj, old) => {
       const reached = cache.observe(type, obj, old);
       const e = { type, obj, old, reached };
-      for (const r of clusterRequests(cache.index, e)) enqueueCluster(r);
+      // What the first list brings is low priority, as the resync: a change made meanwhile goes first.
+      for (const r of clusterRequests(cache.index, e)) enqueueCluster(r, synced ? 'normal' : 'low');
       if (synced) for (const r of detachedRequests(cache.index, e)) enqueueDetached(r);
       applied?.onBundle(type, obj, old);
     });
@@ -239,11 +240,11 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
     for (const r of secretRequests(cache.index, s.metadata?.namespace ?? '', s.metadata?.name ?? '')) enqueueCluster(r);
     applied?.onSecret();
   });
+  // Low priority: a change made while the whole fleet is re-queued goes first.
   const resyncAll = () => {
-    for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key));
-    if (ownsDetached)
-      for (const obj of cache.index.all())
-        if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) detached.enqueue({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+    for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key), 'low');
+    for (const obj of cache.index.all())
+      if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) enqueueDetached({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name }, 'low');
   };
 
   // ------------------------------------------------------------------ run on the leader

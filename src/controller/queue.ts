@@ -5,7 +5,10 @@
 // - a settle window: add() makes a key ready only after `settleMs` without further adds (trailing
 //   debounce), but never later than `maxSettleMs` after the first add, so bulk applies batch up;
 // - per-key exponential backoff on failure (5 ms doubling to 1,000 s, controller-runtime's defaults),
-//   reset with forget() after a success.
+//   reset with forget() after a success;
+// - two priorities, after controller-runtime's priority queue: a key added `low` (the resync, the
+//   first list) is handed out only when no normal key is ready, and an add at normal priority lifts
+//   it, so a change made during a resync of the whole fleet does not wait behind it.
 
 import { realClock, type Clock, type Timer } from '../clock.js';
 import type { QueueMetrics } from './metrics.js';
@@ -62,6 +65,10 @@ export class WorkQueue {
   private readonly takenAt = new Map<string, number>();
 
   private readonly ready: string[] = [];
+  /** Ready keys of low priority: handed out when `ready` is empty. */
+  private readonly readyLow: string[] = [];
+  /** Keys whose pending add is of low priority only. */
+  private readonly low = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly waiting = new Map<string, Waiting>();
@@ -77,9 +84,21 @@ export class WorkQueue {
     this.clock = options.clock ?? realClock;
   }
 
-  /** Marks `key` as changed: it becomes ready after the settle window. */
-  add(key: string): void {
+  /**
+   * Marks `key` as changed: it becomes ready after the settle window. `low`: only behind every key of
+   * normal priority (a resync); a normal add of a key pending at low priority lifts it.
+   */
+  add(key: string, priority: 'normal' | 'low' = 'normal'): void {
     if (this.shuttingDown) return;
+    if (priority === 'low') {
+      if (!this.dirty.has(key) && !this.waiting.has(key)) this.low.add(key);
+    } else if (this.low.delete(key)) {
+      const i = this.readyLow.indexOf(key);
+      if (i >= 0) {
+        this.readyLow.splice(i, 1);
+        this.ready.push(key);
+      }
+    }
     if (this.dirty.has(key)) return; // already queued (or re-queued after the in-flight run)
     if (this.settleMs <= 0) return this.addNow(key);
     const now = this.clock.now();
@@ -119,7 +138,7 @@ export class WorkQueue {
   /** Waits for the next ready key; undefined once the queue is shut down. */
   get(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
-    const key = this.ready.shift();
+    const key = this.ready.shift() ?? this.readyLow.shift();
     if (key !== undefined) {
       this.take(key);
       return Promise.resolve(key);
@@ -148,6 +167,8 @@ export class WorkQueue {
     for (const w of this.waiting.values()) this.clock.clearTimeout(w.timer);
     this.waiting.clear();
     this.ready.length = 0;
+    this.readyLow.length = 0;
+    this.low.clear();
     this.dirty.clear();
     const getters = this.getters;
     this.getters = [];
@@ -161,7 +182,7 @@ export class WorkQueue {
 
   /** Keys ready or settling (not counting in-flight ones). */
   depth(): number {
-    return this.ready.length + this.waiting.size;
+    return this.ready.length + this.readyLow.length + this.waiting.size;
   }
 
   isProcessing(key: string): boolean {
@@ -211,7 +232,7 @@ export class WorkQueue {
       this.take(key);
       getter(key);
     } else {
-      this.ready.push(key);
+      (this.low.has(key) ? this.readyLow : this.ready).push(key);
     }
     this.depthChanged();
   }
@@ -223,6 +244,7 @@ export class WorkQueue {
     this.readySince.delete(key);
     this.takenAt.set(key, now);
     this.dirty.delete(key);
+    this.low.delete(key);
     this.processing.add(key);
     this.depthChanged();
   }

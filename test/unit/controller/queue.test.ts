@@ -30,6 +30,24 @@ describe('WorkQueue', () => {
     expect(q.depth()).toBe(0);
   });
 
+  it('hands out low-priority keys (a resync) only when no normal key is ready; a normal add lifts one', async () => {
+    const q = new WorkQueue();
+    for (const k of ['r1', 'r2', 'r3']) q.add(k, 'low');
+    q.add('change');
+    q.add('r3'); // an event for a key the resync queued too: it is no longer behind the others
+    q.add('r1', 'low');
+    expect(q.depth()).toBe(4);
+    const order: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i++) order.push(await q.get());
+    expect(order).toEqual(['change', 'r3', 'r1', 'r2']);
+    // A low add does not lower a key already queued at normal priority.
+    for (const k of order) q.done(k!);
+    q.add('n');
+    q.add('n', 'low');
+    q.add('m', 'low');
+    expect([await q.get(), await q.get()]).toEqual(['n', 'm']);
+  });
+
   it('keeps at most one in-flight reconcile per key and re-queues a key added meanwhile after done()', async () => {
     const q = new WorkQueue();
     q.add('k');
