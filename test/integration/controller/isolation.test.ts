@@ -23,20 +23,28 @@ afterAll(async () => {
 const cm = (ns: string, name: string, bundle: string, v: string) =>
   kureObject('KureApplication', ns, name, { bundleRef: { name: bundle }, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v } }] });
 
-it('a bundle with a dependsOn typo is held back at its last good state; the other team is pushed', async () => {
-  const ns = await newNamespace('kiso');
-  git.createRepo('isolation', { files: { 'README.md': 'fleet\n' } });
+/** Two teams' bundles (team-a with `teamA`'s spec) of one cluster, in a new namespace and repository; the manager started. */
+async function twoTeams(prefix: string, repo: string, teamA: Record<string, unknown> = {}): Promise<string> {
+  await manager?.stop();
+  const ns = await newNamespace(prefix);
+  git.createRepo(repo, { files: { 'README.md': 'fleet\n' } });
   await createGitSecret(ns);
   await applyAll([
-    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('isolation'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
+    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url(repo), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
     kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
-    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' } }),
+    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, ...teamA }),
     kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
     cm(ns, 'a', 'team-a', '1'),
     cm(ns, 'b', 'team-b', '1'),
   ]);
   manager = await startTestManager([ns]);
+  await waitReady('KureApplication', ns, 'a');
   await waitReady('KureApplication', ns, 'b');
+  return ns;
+}
+
+it('a bundle with a dependsOn typo is held back at its last good state; the other team is pushed', async () => {
+  const ns = await twoTeams('kiso', 'isolation');
   const teamA = show(git, 'isolation', 'clusters/prod/flux/kustomizations/team-a.yaml');
 
   await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, dependsOn: [{ name: 'team-typo' }] }));
@@ -54,20 +62,7 @@ it('a bundle with a dependsOn typo is held back at its last good state; the othe
 });
 
 it('a bundle deleted while applications name it stays in Git; they say NotFound with an Event; deleting them prunes it', async () => {
-  await manager?.stop();
-  const ns = await newNamespace('kdel');
-  git.createRepo('deletion', { files: { 'README.md': 'fleet\n' } });
-  await createGitSecret(ns);
-  await applyAll([
-    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('deletion'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
-    kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
-    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' } }),
-    kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
-    cm(ns, 'a', 'team-a', '1'),
-    cm(ns, 'b', 'team-b', '1'),
-  ]);
-  manager = await startTestManager([ns]);
-  await waitReady('KureApplication', ns, 'a');
+  const ns = await twoTeams('kdel', 'deletion');
   const teamA = () => lsTree(git, 'deletion', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'deletion', f)}`);
   const before = teamA();
   expect(before.length).toBeGreaterThanOrEqual(2);
@@ -91,20 +86,7 @@ it('a bundle deleted while applications name it stays in Git; they say NotFound 
 });
 
 it('after a restart, a bundle with a problem is held back at what the branch holds of it; the other team is pushed', async () => {
-  await manager?.stop();
-  const ns = await newNamespace('krst');
-  git.createRepo('restart', { files: { 'README.md': 'fleet\n' } });
-  await createGitSecret(ns);
-  await applyAll([
-    kureObject('KureCluster', ns, 'prod', { gitops: { engine: 'flux' }, repository: { url: git.url('restart'), path: 'clusters/prod', secretRef: { name: 'git-auth' } } }),
-    kureObject('KureNode', ns, 'apps', { clusterRef: { name: 'prod' } }),
-    kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, interval: '5m' }),
-    kureObject('KureBundle', ns, 'team-b', { nodeRef: { name: 'apps' } }),
-    cm(ns, 'a', 'team-a', '1'),
-    cm(ns, 'b', 'team-b', '1'),
-  ]);
-  manager = await startTestManager([ns]);
-  await waitReady('KureApplication', ns, 'a');
+  const ns = await twoTeams('krst', 'restart', { interval: '5m' });
   const teamA = () => lsTree(git, 'restart', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'restart', f)}`);
   const before = teamA();
   await manager.stop();
