@@ -89,7 +89,7 @@ it('after a restart, a bundle with a problem is held back at what the branch hol
   const ns = await twoTeams('krst', 'restart', { interval: '5m' });
   const teamA = () => lsTree(git, 'restart', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'restart', f)}`);
   const before = teamA();
-  await manager.stop();
+  await manager?.stop();
 
   // While no controller runs, team-a gets a typo (and a new interval); then a new process starts with an empty cache.
   await apply(kureObject('KureBundle', ns, 'team-a', { nodeRef: { name: 'apps' }, interval: '1m', dependsOn: [{ name: 'team-typo' }] }));
