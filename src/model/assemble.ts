@@ -358,7 +358,6 @@ class Assembler {
     }
 
     this.checkDependencies(c, bundles);
-    this.checkReservedNames(model, bundles);
 
     const bundleByName = new Map(bundles.map((b) => [b.metadata.name, b]));
     const policies = new Map<string, BundlePolicy>();
@@ -503,15 +502,6 @@ class Assembler {
     }
   }
 
-  /** Names Kure generates beside the bundles' own: bootstrap objects and node sources must not collide. */
-  private checkReservedNames(model: ClusterModel, bundles: KureBundle[]): void {
-    if (model.bootstrap) {
-      const reserved = model.engine === 'flux' ? model.flux.sourceRef.name : model.name;
-      for (const b of bundles)
-        if (b.metadata.name === reserved)
-          this.report(b, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate);
-    }
-  }
 
   private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
     const seen = new Map<string, ApplicationModel>();

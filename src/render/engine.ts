@@ -2,6 +2,8 @@
 // has (validate) and its output (render). assemble() asks the cluster's engine to validate the model,
 // so render never re-checks a model and never throws on one that validated.
 import type { ClusterModel, EngineName, FileTree, Problem } from '../model/types.js';
+import { problem, Reason } from '../model/problems.js';
+import { allBundles } from './layout.js';
 import { sortedTree, type Collect } from './objects.js';
 
 export interface Engine {
@@ -13,6 +15,17 @@ export interface Engine {
    * the Kure resource it comes from (the output schema check and file owners use it).
    */
   render(model: ClusterModel, collect?: Collect): FileTree;
+}
+
+/**
+ * A bundle named like the object bootstrap writes beside the bundles (`reserved`: Flux's
+ * Kustomization of the source, Argo CD's root Application) would collide with it.
+ */
+export function bootstrapCollisions(model: ClusterModel, reserved: string): Problem[] {
+  if (!model.bootstrap) return [];
+  return allBundles(model)
+    .filter((b) => b.name === reserved)
+    .map((b) => problem(b.ref, 'metadata.name', `collides with the bootstrap object ${reserved} of cluster ${model.name}; rename the bundle`, Reason.Duplicate));
 }
 
 /** An engine from its rules and a writer of its files: the tree it hands out is always sorted by path. */

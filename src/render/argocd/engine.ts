@@ -1,12 +1,12 @@
 // The Argo CD engine: its rules on a model (what Argo CD cannot deliver) and its render.
 import { problem, Reason } from '../../model/problems.js';
 import type { ClusterModel, NodeModel, Problem } from '../../model/types.js';
-import { defineEngine } from '../engine.js';
+import { bootstrapCollisions, defineEngine } from '../engine.js';
 import { allBundles } from '../layout.js';
 import { renderArgo } from './index.js';
 
 function validate(model: ClusterModel): Problem[] {
-  const out: Problem[] = [];
+  const out: Problem[] = bootstrapCollisions(model, model.name);
   // Each bundle, with the nearest node at or above it that has a source.
   const visit = (node: NodeModel, source: NodeModel | undefined): void => {
     const src = node.source ? node : source;

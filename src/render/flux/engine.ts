@@ -1,12 +1,12 @@
 // The Flux engine: its rules on a model and its render.
 import { problem, Reason } from '../../model/problems.js';
 import type { ClusterModel, Problem } from '../../model/types.js';
-import { defineEngine } from '../engine.js';
+import { bootstrapCollisions, defineEngine } from '../engine.js';
 import { allBundles, allNodes } from '../layout.js';
 import { renderFlux } from './index.js';
 
 function validate(model: ClusterModel): Problem[] {
-  const out: Problem[] = [];
+  const out: Problem[] = bootstrapCollisions(model, model.flux.sourceRef.name);
   for (const b of allBundles(model))
     if (b.argocd)
       out.push(problem(b.ref, 'spec.argocd', `is for Argo CD, and KureCluster ${model.ref.namespace}/${model.name} uses flux (Flux applies server-side and retries at retryInterval)`));

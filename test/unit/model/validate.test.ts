@@ -329,6 +329,10 @@ spec: {gitops: {engine: flux}, repository: {url: https://git.example.com/dev.git
     expect(problemsOf(cluster().replace('engine: flux', 'engine: flux, bootstrap: {enabled: true}'), base[1]!, bundle('flux-system'))).toEqual([
       'KureBundle platform/flux-system: metadata.name: collides with the bootstrap object flux-system of cluster prod; rename the bundle',
     ]);
+    // Each engine names its own: Argo CD's root Application is named after the cluster.
+    expect(problemsOf(cluster().replace('engine: flux', 'engine: argocd, bootstrap: {enabled: true}'), base[1]!, bundle('prod'), bundle('flux-system'))).toEqual([
+      'KureBundle platform/prod: metadata.name: collides with the bootstrap object prod of cluster prod; rename the bundle',
+    ]);
   });
 
   it('applies defaults and defaults wait to true for bundles others depend on', () => {
