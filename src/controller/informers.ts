@@ -176,13 +176,19 @@ export class Reflector<T extends KubernetesObject> {
   private async relist(): Promise<void> {
     const timeout = this.o.listTimeoutMs ?? 60_000;
     let timer: Timer | undefined;
+    let onStop: (() => void) | undefined;
+    const signal = this.stopController.signal;
     const result = await Promise.race([
       this.o.list(),
       new Promise<never>((_, reject) => {
         timer = this.clock.setTimeout(() => reject(new Error(`list timed out after ${timeout} ms`)), timeout);
-        this.stopController.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+        signal.addEventListener('abort', (onStop = () => reject(new Error('stopped'))), { once: true });
       }),
-    ]).finally(() => this.clock.clearTimeout(timer));
+    ]).finally(() => {
+      this.clock.clearTimeout(timer);
+      // One listener per list, removed after it: re-lists do not pile them up on the stop signal.
+      if (onStop) signal.removeEventListener('abort', onStop);
+    });
     this.lastActivity = this.clock.now();
     const seen = new Set<string>();
     for (const item of result.items) {
