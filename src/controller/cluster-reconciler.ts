@@ -62,6 +62,8 @@ interface Verdict {
   extra?: StatusExtra;
   /** Members of bundles held back at their last good state (isolation.ts) and what they say. */
   heldBack?: Map<string, ReadyInput>;
+  /** What a held-back object with problems of its own adds to them: where its state is now. */
+  heldNote?: Map<string, string>;
   /** After a sync: the head that holds every member's current generation, and the members this commit changed. */
   carries?: { sha: string; changed: ReadonlySet<string> };
   event?: { type: EventType; reason: string; message: string; action?: string };
@@ -240,7 +242,9 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const names = [...heldBack.keys()].map((b) => formatRefKey(b) + (this.d.cache.index.isTombstone(b) ? ' (deleted, with objects still under it)' : ''));
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
+      verdict.heldNote = new Map();
       for (const [b, problems] of heldBack) {
+        const note = notInGit.has(b) ? 'not rendered until this is fixed' : 'its last good state stays in Git until this is fixed, or it is deleted or re-parented';
         const state = notInGit.has(b)
           ? 'not rendered until it is fixed (Git holds nothing of it yet)'
           : stubs?.has(b)
@@ -248,7 +252,10 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
             : 'held back at its last good state in Git';
         const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is ${state}: ${summarize(problems)}`, stalled: true };
         // subtree() walks a tombstone's children too: the objects under a deleted bundle or node.
-        for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), ready);
+        for (const m of this.d.cache.index.subtree(b)) {
+          verdict.heldBack.set(refKey(refOf(m)), ready);
+          verdict.heldNote.set(refKey(refOf(m)), note);
+        }
       }
       verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
     }
@@ -327,11 +334,12 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       if (k === clusterRef) continue;
       const own = byRef.get(k);
       const held = v.heldBack?.get(k);
+      const note = v.heldNote?.get(k);
       if (own?.length) {
         // Own problems win (e.g. a NotAllowed application of a rendered cluster), and are told as
         // an Event on the object itself when they first show.
         const mine = problemsReady(own);
-        const ready = held ? { ...mine, message: `${mine.message}; its last good state stays in Git until this is fixed, or it is deleted or re-parented` } : mine;
+        const ready = note ? { ...mine, message: `${mine.message}; ${note}` } : mine;
         this.statuses.enqueue(obj, ready, undefined, () => void this.d.events.record(asTarget(obj), 'Warning', ready.reason, ready.message));
         continue;
       }

@@ -323,6 +323,7 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/fresh') });
     expect(kube.readyOf('KureApplication', NS, 'y')).toMatchObject({ status: 'False', reason: 'HeldBack', message: expect.stringContaining('KureBundle platform/fresh is not rendered until it is fixed (Git holds nothing of it yet)') });
     expect(kube.readyOf('KureBundle', NS, 'under-new')).toMatchObject({ status: 'False', reason: 'HeldBack' });
+    expect(kube.readyOf('KureBundle', NS, 'fresh')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringMatching(/nope.*; not rendered until this is fixed$/) });
   });
 
   it('a node with a problem is held back with its whole subtree at its last good state', async () => {
