@@ -9,7 +9,8 @@
 // - change → pushed commit, once the statuses are in (steady state): one application of a random
 //   cluster changed (the apply returns) until the branch moves; CHANGES changes, p50 / p99;
 // - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS).
-// Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000).
+// Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000);
+// $KURE_BENCH_FLEET_RESYNC sets the controller's --resync-period (default 10m) to measure changes during resyncs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,6 +142,8 @@ function memoryCgroup(): { procs: string; remove: () => void } | undefined {
 
 function startController(main: string, kubeconfig: string, cacheDir: string, port: number, cgroupProcs?: string): ChildProcess {
   const args = [main, 'controller', '--kubeconfig', kubeconfig, '--namespaces', NS, '--no-leader-elect', '--metrics-addr', `127.0.0.1:${port}`, '--git-cache-dir', cacheDir, '--log-level', process.env.KURE_BENCH_FLEET_LOG ?? 'warn'];
+  // A short resync period measures changes made while the whole fleet is being re-queued.
+  if (process.env.KURE_BENCH_FLEET_RESYNC) args.push('--resync-period', process.env.KURE_BENCH_FLEET_RESYNC);
   // In a cgroup: a shell joins it and execs node, so the controller starts inside (its pid is the shell's).
   const [cmd, argv] = cgroupProcs
     ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroupProcs, process.execPath, ...args]]
