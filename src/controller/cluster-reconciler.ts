@@ -67,6 +67,8 @@ interface Verdict {
   /** After a sync: the head that holds every member's current generation, and the members this commit changed. */
   carries?: { sha: string; changed: ReadonlySet<string> };
   event?: { type: EventType; reason: string; message: string; action?: string };
+  /** A Warning recorded beside `event` (held-back parts: the push's own Event does not replace it). */
+  warning?: { reason: string; message: string };
   /** How the reconcile ends: a Result, or the error to throw (transient or terminal). */
   end: Result | Error;
 }
@@ -257,7 +259,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
           verdict.heldNote.set(refKey(refOf(m)), note);
         }
       }
-      verdict.event = { type: 'Warning', reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
+      verdict.warning = { reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
     }
     if (!sync.changed && sync.sha && (cluster.status as { lastCommit?: { sha?: string } } | undefined)?.lastCommit?.sha !== sync.sha && sync.message?.includes(`\nKure-Cluster: ${key}\n`)) {
       // The head is a commit of this cluster's that status does not name (pushed, then the process
@@ -347,6 +349,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       else this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
     }
     if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);
+    if (v.warning) void this.d.events.record(asTarget(cluster), 'Warning', v.warning.reason, v.warning.message);
     this.d.metrics?.clusterReady.set({ namespace: cluster.metadata.namespace ?? '', cluster: cluster.metadata.name }, v.cluster.status === 'True' ? 1 : 0);
     if (v.end instanceof Error) throw v.end;
     return v.end;

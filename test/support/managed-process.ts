@@ -77,7 +77,8 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
   const recent: string[] = [];
   const listeners = new Set<(line: string) => void>();
   const onLine = (line: string) => {
-    log?.write(line + '\n');
+    // Output still buffered when the process exits arrives after the log was ended: kept in `recent` only.
+    if (log && !log.writableEnded) log.write(line + '\n');
     recent.push(line);
     if (recent.length > 200) recent.shift();
     for (const l of listeners) l(line);

@@ -155,7 +155,7 @@ describe('kure controller', () => {
     ]);
   });
 
-  it('invalid input: precise conditions, nothing pushed; fixing it pushes', async () => {
+  it('invalid input: precise conditions on the culprits, which are held back; the rest is pushed; fixing it pushes them', async () => {
     const ns = await newNamespace();
     git.createRepo('invalid');
     await createGitSecret(ns);
@@ -167,25 +167,31 @@ describe('kure controller', () => {
       configMapApp(ns, 'lost', 'no-such-bundle', { a: '1' }),
     ]);
     await start([ns]);
-    const c = await waitReady('KureCluster', ns, 'prod', { status: 'False', reason: 'DependencyCycle' });
+    // Failure stays where it starts: the cycle's bundles are held back (Git held nothing of them:
+    // their places only, empty and without dependsOn), the rest is pushed.
+    const c = await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Degraded' });
     expect(c.message).toContain(`KureBundle ${ns}/cyc-a`);
     await waitReady('KureBundle', ns, 'cyc-a', { status: 'False', reason: 'DependencyCycle' });
-    const good = await waitReady('KureApplication', ns, 'good', { status: 'False', reason: 'ClusterNotReady' });
-    expect(good.message).toContain(`KureCluster ${ns}/prod`);
+    await waitReady('KureApplication', ns, 'good', { status: 'True', reason: 'Rendered' });
     const lost = await waitReady('KureApplication', ns, 'lost', { status: 'False', reason: 'NotFound' });
     expect(lost.message).toContain('no-such-bundle');
-    expect(commitCount(git, 'invalid')).toBe(0);
-    // A Warning Event on the cluster says the same (events.k8s.io/v1).
-    const events = await waitFor('a Warning event', async () => {
+    expect(commitCount(git, 'invalid')).toBe(1);
+    expect(show(git, 'invalid', 'clusters/prod/nodes/apps/web/good.yaml')).toContain('name: good');
+    expect(show(git, 'invalid', 'clusters/prod/flux/kustomizations/cyc-a.yaml')).not.toContain('dependsOn');
+    // Warning Events (events.k8s.io/v1) on the culprit and on the cluster say so.
+    const events = await waitFor('the Warning events', async () => {
       const { body } = await kubeRequest<{ items: { type: string; reason: string; note: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
-      return body.items.find((e) => e.type === 'Warning' && e.reason === 'DependencyCycle' && e.regarding.name === 'prod');
+      const onBundle = body.items.find((e) => e.type === 'Warning' && e.reason === 'DependencyCycle' && e.regarding.name === 'cyc-a');
+      const onCluster = body.items.find((e) => e.type === 'Warning' && e.reason === 'Degraded' && e.regarding.name === 'prod');
+      return onBundle && onCluster && { onBundle, onCluster };
     });
-    expect(events.note).toContain('cyc-a');
+    expect(events.onBundle.note).toContain('cyc-a');
+    expect(events.onCluster.note).toContain(`KureBundle ${ns}/cyc-a`);
 
     await apply(kureObject('KureBundle', ns, 'cyc-b', { nodeRef: { name: 'apps' } }));
     await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
-    await waitReady('KureApplication', ns, 'good', { status: 'True', reason: 'Rendered' });
-    expect(commitCount(git, 'invalid')).toBe(1);
+    await waitReady('KureBundle', ns, 'cyc-a', { status: 'True', reason: 'Rendered' });
+    await waitFor('cyc-a depends on cyc-b in Git', () => show(git, 'invalid', 'clusters/prod/flux/kustomizations/cyc-a.yaml').includes('cyc-b'));
   });
 
   it('deletion: Delete removes the path in one commit, Retain leaves it; finalizers are released', async () => {

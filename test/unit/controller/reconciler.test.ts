@@ -263,6 +263,9 @@ describe('Reconciler', () => {
     expect(kube.readyOf('KureApplication', NS, 'b')).toMatchObject({ status: 'False', reason: 'HeldBack', message: expect.stringContaining('KureBundle platform/web is held back') });
     expect(kube.readyOf('KureApplication', NS, 'x')).toMatchObject({ status: 'True', reason: 'Rendered' });
     expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureBundle', name: 'web', type: 'Warning', reason: 'NotFound' }));
+    // The push's own Event does not replace the Warning that names what is held back.
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureCluster', name: 'prod', type: 'Normal', reason: 'Committed' }));
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: 'KureCluster', name: 'prod', type: 'Warning', reason: 'Degraded', note: expect.stringContaining('KureBundle platform/web') }));
     // Fixed: web is rendered from its spec again.
     cache.put(bundle('web', 'apps'), app('a', 'web', { a: '9' }));
     expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
