@@ -60,10 +60,11 @@ interface Verdict {
   /** Members reached no valid cluster (the cluster itself is malformed): their own problems or NoCluster. */
   membersDetached?: boolean;
   extra?: StatusExtra;
-  /** Members of bundles held back at their last good state (isolation.ts) and what they say. */
-  heldBack?: Map<string, ReadyInput>;
-  /** What a held-back object with problems of its own adds to them: where its state is now. */
-  heldNote?: Map<string, string>;
+  /**
+   * Members of bundles held back (isolation.ts): what they say, and what one with problems of its
+   * own adds to them (where its state is now).
+   */
+  heldBack?: Map<string, { ready: ReadyInput; note: string }>;
   /** After a sync: the head that holds every member's current generation, and the members this commit changed. */
   carries?: { sha: string; changed: ReadonlySet<string> };
   event?: { type: EventType; reason: string; message: string; action?: string };
@@ -244,7 +245,6 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const names = [...heldBack.keys()].map((b) => formatRefKey(b) + (this.d.cache.index.isTombstone(b) ? ' (deleted, with objects still under it)' : ''));
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
-      verdict.heldNote = new Map();
       for (const [b, problems] of heldBack) {
         const note = notInGit.has(b) ? 'not rendered until this is fixed' : 'its last good state stays in Git until this is fixed, or it is deleted or re-parented';
         const state = notInGit.has(b)
@@ -254,10 +254,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
             : 'held back at its last good state in Git';
         const ready: ReadyInput = { status: 'False', reason: Reason.HeldBack, message: `${formatRefKey(b)} is ${state}: ${summarize(problems)}`, stalled: true };
         // subtree() walks a tombstone's children too: the objects under a deleted bundle or node.
-        for (const m of this.d.cache.index.subtree(b)) {
-          verdict.heldBack.set(refKey(refOf(m)), ready);
-          verdict.heldNote.set(refKey(refOf(m)), note);
-        }
+        for (const m of this.d.cache.index.subtree(b)) verdict.heldBack.set(refKey(refOf(m)), { ready, note });
       }
       verdict.warning = { reason: Reason.Degraded, message: `held back at their last good state: ${names.join(', ')}` };
     }
@@ -336,16 +333,15 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       if (k === clusterRef) continue;
       const own = byRef.get(k);
       const held = v.heldBack?.get(k);
-      const note = v.heldNote?.get(k);
       if (own?.length) {
         // Own problems win (e.g. a NotAllowed application of a rendered cluster), and are told as
         // an Event on the object itself when they first show.
         const mine = problemsReady(own);
-        const ready = note ? { ...mine, message: `${mine.message}; ${note}` } : mine;
+        const ready = held ? { ...mine, message: `${mine.message}; ${held.note}` } : mine;
         this.statuses.enqueue(obj, ready, undefined, () => void this.d.events.record(asTarget(obj), 'Warning', ready.reason, ready.message));
         continue;
       }
-      if (held) this.statuses.enqueue(obj, held);
+      if (held) this.statuses.enqueue(obj, held.ready);
       else this.statuses.enqueue(obj, v.member, v.carries && carriesNews(obj, k, v.carries.changed) ? { commit: v.carries.sha } : undefined);
     }
     if (v.event) void this.d.events.record(asTarget(cluster), v.event.type, v.event.reason, v.event.message, v.event.action);

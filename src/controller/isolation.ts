@@ -4,7 +4,8 @@
 // output that fails its schema, a bundle or node deleted while objects still hang under it), those
 // bundles and nodes are held back at their last good state and every other bundle renders and
 // pushes as usual. Pure: the reconciler keeps the last model it pushed and asks here.
-import { formatRefKey, refKey } from '../model/problems.js';
+import { DEFAULTS } from '../model/assemble.js';
+import { cmp, formatRefKey, refKey } from '../model/problems.js';
 import type { BundleModel, ClusterModel, NodeModel, ObjectRef, Problem } from '../model/types.js';
 import { allBundles, allNodes, bundleDir } from '../render/layout.js';
 
@@ -19,7 +20,7 @@ export interface Isolation {
   stubs?: ReadonlySet<string>;
 }
 
-const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byName = <T extends { name: string }>(a: T, b: T): number => cmp(a.name, b.name);
 const under = (path: readonly string[], prefix: readonly string[]): boolean => prefix.length <= path.length && prefix.every((p, i) => path[i] === p);
 
 /**
@@ -37,14 +38,11 @@ export function isolate(
   scopeOf: (p: Problem) => string | undefined,
   last: ClusterModel | undefined,
 ): Isolation | { reason: string } {
-  const heldBack = new Map<string, Problem[]>();
-  for (const p of blocking) {
-    const scope = scopeOf(p);
-    if (!scope) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside a bundle or node` };
-    heldBack.set(scope, [...(heldBack.get(scope) ?? []), p]);
-  }
+  const heldBack = byScope(blocking, scopeOf, () => true, 'a bundle or node');
+  if ('reason' in heldBack) return heldBack;
+  const lastAll = last ? allNodes(last) : [];
   const lastBundles = new Map(last ? allBundles(last).map((b) => [refKey(b.ref), b]) : []);
-  const lastNodes = new Map(last ? allNodes(last).map((n) => [refKey(n.ref), n]) : []);
+  const lastNodes = new Map(lastAll.map((n) => [refKey(n.ref), n]));
   const keptBundles: BundleModel[] = [];
   const keptNodes: NodeModel[] = [];
   /** Held back at "not in Git": new since the last push, so Git has nothing of them to keep. */
@@ -65,9 +63,25 @@ export function isolate(
     (n) => keptPaths.some((p) => under(n.path, p)),
     [...keptBundles, ...keptNodes.flatMap((n) => allBundles({ nodes: [n] }))],
     [...keptNodes.flatMap((n) => allNodes({ nodes: [n] }))],
-    new Map(last ? allNodes(last).map((n) => [n.path.join('/'), n]) : []),
+    new Map(lastAll.map((n) => [n.path.join('/'), n])),
   );
   return { model: { ...model, nodes }, heldBack, notInGit: absent };
+}
+
+/** The blocking problems by the scope (refKey) that holds each back, or the first that has none `accepts`. */
+function byScope(
+  blocking: readonly Problem[],
+  scopeOf: (p: Problem) => string | undefined,
+  accepts: (scope: string) => boolean,
+  what: string,
+): Map<string, Problem[]> | { reason: string } {
+  const heldBack = new Map<string, Problem[]>();
+  for (const p of blocking) {
+    const scope = scopeOf(p);
+    if (!scope || !accepts(scope)) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside ${what}` };
+    heldBack.set(scope, [...(heldBack.get(scope) ?? []), p]);
+  }
+  return heldBack;
 }
 
 interface Draft {
@@ -118,8 +132,8 @@ function graft(
  * is rendered as a stub (its place in the layout: the engine's file for it and its directory, no
  * applications), and the files the stub owns, and everything in its directory, are kept as the
  * branch has them (`keptPaths`, for the sink, which reads them at the head it builds on; where the
- * branch has none, as for a bundle Git never held, the stub's empty files go in). Only bundles whose node is in the model can be
- * stubbed: anything else holds the cluster. `nodeOf` names the KureNode (refKey) a bundle hangs under.
+ * branch has none, as for a bundle Git never held, the stub's empty files go in). Only bundles
+ * whose node is in the model can be stubbed: anything else holds the cluster. `nodeOf` names the KureNode (refKey) a bundle hangs under.
  */
 export function isolateOnBranch(
   model: ClusterModel,
@@ -127,12 +141,8 @@ export function isolateOnBranch(
   scopeOf: (p: Problem) => string | undefined,
   nodeOf: (bundle: string) => string | undefined,
 ): Isolation | { reason: string } {
-  const heldBack = new Map<string, Problem[]>();
-  for (const p of blocking) {
-    const scope = scopeOf(p);
-    if (!scope?.startsWith('KureBundle/')) return { reason: `${p.ref.kind} ${p.ref.namespace}/${p.ref.name} is not inside a bundle (after a restart only bundles can be read back from the branch)` };
-    heldBack.set(scope, [...(heldBack.get(scope) ?? []), p]);
-  }
+  const heldBack = byScope(blocking, scopeOf, (s) => s.startsWith('KureBundle/'), 'a bundle (after a restart only bundles can be read back from the branch)');
+  if ('reason' in heldBack) return heldBack;
   const nodes = new Map(allNodes(model).map((n) => [refKey(n.ref), n]));
   const current = new Map(allBundles(model).map((b) => [refKey(b.ref), b]));
   const stubs: BundleModel[] = [];
@@ -141,7 +151,7 @@ export function isolateOnBranch(
     const node = now ? undefined : nodes.get(nodeOf(scope) ?? '');
     if (!now && !node) return { reason: `the node of ${formatRefKey(scope)} is not in the cluster` };
     const [, namespace = '', name = ''] = scope.split('/');
-    const base: BundleModel = now ?? { ref: { kind: 'KureBundle', namespace, name }, name, nodePath: node!.path, dependsOn: [], interval: '10m', prune: true, wait: false, suspend: false, applications: [] };
+    const base: BundleModel = now ?? { ref: { kind: 'KureBundle', namespace, name }, name, nodePath: node!.path, dependsOn: [], interval: DEFAULTS.interval, prune: true, wait: false, suspend: false, applications: [] };
     // No dependsOn: what the stub would say is kept from Git, and a cycle or typo must not reach render.
     stubs.push({ ...base, dependsOn: [], applications: [] });
   }

@@ -243,8 +243,9 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   // Low priority: a change made while the whole fleet is re-queued goes first.
   const resyncAll = () => {
     for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key), 'low');
-    for (const obj of cache.index.all())
-      if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) enqueueDetached({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name }, 'low');
+    if (ownsDetached)
+      for (const obj of cache.index.all())
+        if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) enqueueDetached({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name }, 'low');
   };
 
   // ------------------------------------------------------------------ run on the leader
