@@ -385,11 +385,6 @@ class Assembler {
         continue;
       }
       const own = a.metadata.namespace ?? '';
-      if (model.engine === 'argocd' && (a.spec.helm?.valuesFrom?.length ?? 0) > 0) {
-        this.report(a, 'spec.helm.valuesFrom', 'Argo CD reads Helm values only from the repository (values); it has no valuesFrom from ConfigMaps or Secrets');
-        if (tenant) this.leftOut.add(key);
-        continue;
-      }
       // Only manifests (any application) and a tenant's content can be refused by the bundle's policy.
       const refused =
         a.spec.manifests === undefined && !tenant
@@ -406,9 +401,12 @@ class Assembler {
       }
       bundle.applications.push(applicationModel(a, tenant && bundle.targetNamespace === undefined ? own : undefined));
     }
-    this.checkHelmDependencies(bundleModels);
     // The engine's own rules (what Flux or Argo CD cannot deliver): render/<engine>/engine.ts.
-    this.problems.push(...engineOf(model).validate(model));
+    // A tenant's application they refuse is left out, as for any other problem of its own.
+    const refused = engineOf(model).validate(model);
+    this.problems.push(...refused);
+    this.leaveOutTenants(bundleModels, new Set(refused.map((p) => refKey(p.ref))));
+    this.checkHelmDependencies(bundleModels);
     this.checkDuplicateObjects(bundleModels, model);
 
     const sortTree = (list: NodeModel[]) => {
@@ -502,6 +500,14 @@ class Assembler {
     }
   }
 
+
+  /** Takes the tenants' applications among `keys` out of their bundles (their problems say why). */
+  private leaveOutTenants(bundles: Map<string, BundleModel>, keys: Set<string>): void {
+    const out = [...keys].filter((k) => this.tenants.has(k));
+    if (out.length === 0) return;
+    for (const k of out) this.leftOut.add(k);
+    for (const b of bundles.values()) b.applications = b.applications.filter((a) => !out.includes(refKey(a.ref)));
+  }
 
   private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
     const seen = new Map<string, ApplicationModel>();

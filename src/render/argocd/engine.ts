@@ -11,6 +11,9 @@ function validate(model: ClusterModel): Problem[] {
   const visit = (node: NodeModel, source: NodeModel | undefined): void => {
     const src = node.source ? node : source;
     for (const b of node.bundles) {
+      for (const a of b.applications)
+        if (a.content.type === 'helm' && (a.content.helm.valuesFrom?.length ?? 0) > 0)
+          out.push(problem(a.ref, 'spec.helm.valuesFrom', 'Argo CD reads Helm values only from the repository (values); it has no valuesFrom from ConfigMaps or Secrets'));
       if (b.decryption) out.push(problem(b.ref, 'spec.decryption', 'Argo CD cannot decrypt SOPS; deliver Secrets with External Secrets or Sealed Secrets on an Argo CD cluster'));
       if (b.postBuild) out.push(problem(b.ref, 'spec.postBuild', 'Argo CD has no variable substitution; template the values into the applications, or use a Flux cluster'));
       if (b.force)

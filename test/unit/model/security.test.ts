@@ -168,6 +168,18 @@ describe('a refused tenant never blocks its cluster', () => {
     expect(files).toEqual(['nodes/infra/team/good.yaml', 'nodes/infra/team/kustomization.yaml']);
   });
 
+  it("leaves out a tenant that an engine's rule refuses (Argo CD has no helm valuesFrom), renders the rest", () => {
+    const chart = "helm: {chart: podinfo, version: 6.5.0, repository: {url: 'https://stefanprodan.github.io/podinfo'}, valuesFrom: [{kind: Secret, name: v}]}";
+    const team = bundle('team', 'allowedNamespaces: [team-a], targetNamespace: team-a, serviceAccountName: deployer');
+    const result = assembleDocs(...base('argocd'), team, app('chart', chart), app('good', manifests(cm('good'))));
+    const [c] = result.clusters;
+    expect(c!.problems.map((p) => [formatProblem(p), p.leftOut])).toEqual([
+      ['KureApplication team-a/chart: spec.helm.valuesFrom: Argo CD reads Helm values only from the repository (values); it has no valuesFrom from ConfigMaps or Secrets', true],
+    ]);
+    expect(isRenderable(c!)).toBe(true);
+    expect(c!.model.nodes[0]!.bundles[0]!.applications.map((a) => a.name)).toEqual(['good']);
+  });
+
   it('still fails the platform: its own schema violations block the cluster', () => {
     const result = assembleDocs(...base(), bundle('web'), app('svc', manifests('{apiVersion: v1, kind: Service, metadata: {name: s}, spec: {ports: [{port: eighty}]}}'), 'platform', 'web'));
     expect(result.problems.map(formatProblem)).toEqual([
