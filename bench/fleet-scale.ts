@@ -8,7 +8,8 @@
 //   member's status written (they are written in the background: kure_status_writes_pending 0);
 // - change → pushed commit, once the statuses are in (steady state): one application of a random
 //   cluster changed (the apply returns) until the branch moves; CHANGES changes, p50 / p99;
-// - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS).
+// - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS,
+//   once the last change's statuses are written).
 // Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000);
 // $KURE_BENCH_FLEET_RESYNC sets the controller's --resync-period (default 10m) to measure changes during resyncs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -212,11 +213,15 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       }
       const coldS = (performance.now() - started) / 1000;
       console.error(`fleet-scale: ${size}: cold start to every cluster committed ${coldS.toFixed(1)} s; waiting for the members' statuses`);
-      // Members' statuses are written in the background: changes are measured once they are all in (steady state).
-      while (alive() && (await metric(port, 'kure_status_writes_pending')) > 0 || (await metric(port, 'kure_workqueue_depth')) > 0) {
-        if (Date.now() > deadline) throw new Error(`the statuses of ${size} clusters were not written within 30 min`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      /** Waits until the queue is empty and every member's status is written (they are written in the background). */
+      const drained = async (what: string) => {
+        while (alive() && ((await metric(port, 'kure_status_writes_pending')) > 0 || (await metric(port, 'kure_workqueue_depth')) > 0)) {
+          if (Date.now() > deadline) throw new Error(`fleet-scale: ${what} at ${size} clusters not done within 30 min`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      };
+      // Changes are measured once every status is in (steady state).
+      await drained("the members' statuses");
       const statusesS = (performance.now() - started) / 1000;
       await new Promise((r) => setTimeout(r, 2000));
 
@@ -237,7 +242,9 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       }
       latencies.sort((x, y) => x - y);
 
-      // ---- idle
+      // ---- idle: once the last change's statuses are written, with nothing polling the controller
+      await drained("the last change's statuses");
+      await new Promise((r) => setTimeout(r, 2000));
       const before = procStats(pid);
       await new Promise((r) => setTimeout(r, IDLE_MS));
       const after = procStats(pid);

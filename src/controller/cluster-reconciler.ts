@@ -246,7 +246,9 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       verdict.cluster = { ...verdict.cluster, reason: Reason.Degraded, message: `${verdict.cluster.message}; held back at their last good state: ${names.join(', ')} (kubectl describe them)` };
       verdict.heldBack = new Map();
       for (const [b, problems] of heldBack) {
-        const note = notInGit.has(b) ? 'not rendered until this is fixed' : 'its last good state stays in Git until this is fixed, or it is deleted or re-parented';
+        const note = notInGit.has(b)
+          ? 'not rendered until this is fixed'
+          : `${stubs?.has(b) ? 'what Git holds of it' : 'its last good state'} stays in Git until this is fixed, or it is deleted or re-parented`;
         const state = notInGit.has(b)
           ? 'not rendered until it is fixed (Git holds nothing of it yet)'
           : stubs?.has(b)

@@ -12,7 +12,6 @@ import type { KureResource } from '../../../src/api/schema.js';
 import { readResources } from '../../../src/cli/read.js';
 import { createGitSink } from '../../../src/controller/git-sink.js';
 import { startManager, type Manager, type ManagerOptions } from '../../../src/controller/manager.js';
-import type { Sink } from '../../../src/controller/contracts.js';
 import { REPO_ROOT } from '../../support/control-plane.js';
 import { gitCli, startGitServer, type GitServer } from '../../support/git-server.js';
 import { applyCrdsFromDir, createTestNamespace, kubeRequest, loadTestKubeConfig, serverSideApply } from '../../support/kube.js';
@@ -54,13 +53,14 @@ export async function createGitSecret(
 
 export const silentLogger = () => pino({ level: process.env.KURE_TEST_LOG_LEVEL ?? 'silent' });
 
-export function testSink(): Sink {
-  return createGitSink(mkdtempSync(path.join(tmpdir(), 'kure-ctl-git-')), silentLogger());
-}
-
-/** startManager with test-friendly defaults: watched namespaces only, no leader election, ephemeral port. */
+/**
+ * startManager with test-friendly defaults: watched namespaces only, no leader election, ephemeral
+ * port. A Git cache it creates itself (no `options.sink`) is removed when the manager stops.
+ */
 export async function startTestManager(namespaces: string[], options: ManagerOptions = {}): Promise<Manager> {
-  const m = await startManager({
+  const cacheDir = options.sink ? undefined : mkdtempSync(path.join(tmpdir(), 'kure-ctl-git-'));
+  const removeCache = () => cacheDir && rmSync(cacheDir, { recursive: true, force: true });
+  const started = startManager({
     kubeConfig: loadTestKubeConfig(),
     namespaces,
     metricsAddr: '127.0.0.1:0',
@@ -70,12 +70,16 @@ export async function startTestManager(namespaces: string[], options: ManagerOpt
     resyncPeriodMs: 3_600_000,
     concurrency: 4,
     logger: silentLogger(),
-    sink: options.sink ?? testSink(),
+    sink: options.sink ?? createGitSink(cacheDir as string, silentLogger()),
     shutdownGracePeriodMs: 5000,
     ...options,
   });
+  const m = await started.catch((err: unknown) => {
+    removeCache();
+    throw err;
+  });
   await m.waitForSync();
-  return m;
+  return { ...m, stop: () => m.stop().finally(removeCache) };
 }
 
 export async function newNamespace(prefix = 'kc'): Promise<string> {

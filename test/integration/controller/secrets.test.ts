@@ -2,7 +2,7 @@
 // password, a pre-receive hook that echoes the pusher's token, a redirect to a URL with userinfo,
 // credentials in the repository URL itself) and
 // searched for in everything Kure writes: its logs (every level), Events, status, commit messages.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { applyAll, createGitSecret, getKure, GIT_PASSWORD, GIT_USER, installCrds
 
 let git: GitServer;
 const managers: Manager[] = [];
+const cacheDirs: string[] = [];
 const logLines: string[] = [];
 const logger = pino({ level: 'trace' }, { write: (s: string) => void logLines.push(s) });
 
@@ -26,10 +27,13 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const m of managers) await m.stop();
   await git?.stop();
+  for (const d of cacheDirs) rmSync(d, { recursive: true, force: true });
 });
 
 async function start(ns: string): Promise<Manager> {
-  const sink = createGitSink(mkdtempSync(path.join(tmpdir(), 'kure-secrets-git-')), logger);
+  const dir = mkdtempSync(path.join(tmpdir(), 'kure-secrets-git-'));
+  cacheDirs.push(dir);
+  const sink = createGitSink(dir, logger);
   const m = await startTestManager([ns], { logger, sink });
   managers.push(m);
   return m;

@@ -1,5 +1,6 @@
 // What the delivery fields (issue 10 item 4) render to, for Flux and Argo CD: exact objects, each one
 // valid against the upstream CRD (strict), and Argo CD's kustomize patches applied by kustomize itself.
+import { rmSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseResources } from '../../../src/cli/read.js';
 import { assemble } from '../../../src/model/assemble.js';
@@ -170,7 +171,13 @@ describe('argocd', () => {
       resources: ['settings.yaml'],
       patches: RENDERED_PATCHES,
     });
-    const built = kustomizeBuild(`${tempTree(tree)}/nodes/infra/web`);
+    const dir = tempTree(tree);
+    let built: Obj[];
+    try {
+      built = kustomizeBuild(`${dir}/nodes/infra/web`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(built).toEqual([
       {
         apiVersion: 'v1',
