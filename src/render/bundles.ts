@@ -5,7 +5,7 @@ import { helmDependencyKey } from './apps/helm.js';
 import { applicationObjects } from './apps/index.js';
 import { applicationFileNames, bundleDir } from './layout.js';
 import { activeMemo } from './memo.js';
-import { assertUniqueIds, kustomization, objectId, toYaml, type Collect } from './objects.js';
+import { assertUniqueIds, kustomization, objectId, toYaml, type Collect, type KubeObject } from './objects.js';
 
 export interface RenderedFile {
   objects: Record<string, unknown>[];
@@ -22,6 +22,10 @@ export interface BundleDirectory {
   dir: string;
   /** File name → its objects and YAML (only applications that produce objects). */
   files: Map<string, RenderedFile>;
+  /** Everything besides the applications that the directory is made from (generatorContext). */
+  context: string;
+  /** Its kustomization.yaml, once written, with the JSON of the `extra` it was written with. */
+  kustomization?: { extra: string; text: string };
 }
 
 /**
@@ -63,13 +67,12 @@ function generatorContext(bundle: BundleModel, cluster: ClusterModel): string {
 
 export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): BundleDirectory {
   const context = generatorContext(bundle, cluster);
-  const specs = bundle.applications.map((a) => a.spec);
-  const ids = bundle.applications.map((a) => `${a.namespace}/${a.name}`);
+  const apps = bundle.applications;
   const key = `${cluster.ref.namespace}/${cluster.name}/${bundle.name}`;
   const memo = activeMemo();
   const hit = memo?.directory(key);
-  if (hit?.context === context && sameItems(hit.specs, specs) && sameItems(hit.ids, ids)) {
-    memo?.setDirectory(key, hit);
+  if (hit?.context === context && sameApplications(hit.apps, apps)) {
+    memo?.setDirectory(key, { ...hit, apps });
     return hit.directory;
   }
 
@@ -85,12 +88,34 @@ export function bundleDirectory(bundle: BundleModel, cluster: ClusterModel): Bun
     `KureBundle ${bundle.ref.namespace}/${bundle.name}`,
     all.flatMap((f) => f.ids),
   );
-  const directory = { dir: bundleDir(bundle), files };
-  memo?.setDirectory(key, { context, specs, ids, directory });
+  const directory: BundleDirectory = { dir: bundleDir(bundle), files, context };
+  memo?.setDirectory(key, { context, apps, directory });
   return directory;
 }
 
-const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The same applications in the same order, each with the same spec object (compared without building keys). */
+function sameApplications(a: readonly ApplicationModel[], b: readonly ApplicationModel[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ApplicationModel;
+    const y = b[i] as ApplicationModel;
+    if (x.spec !== y.spec || x.name !== y.name || x.namespace !== y.namespace) return false;
+  }
+  return true;
+}
+
+/**
+ * A file made only from `context` (a string naming everything it reads), reused from the last
+ * render with the Renderer's memo while `context` is unchanged; without a memo, made.
+ */
+export function contextFile(key: string, context: string, make: () => KubeObject[]): { objects: KubeObject[]; text: string } {
+  const build = () => {
+    const objects = make();
+    return { context, objects, text: toYaml(objects) };
+  };
+  const memo = activeMemo();
+  return memo ? memo.file(key, context, build) : build();
+}
 
 /**
  * Kustomize transformers that apply commonMetadata the way Flux's `spec.commonMetadata` does:
@@ -129,5 +154,8 @@ export function writeBundleDirectory(
     tree.set(path, file.text);
     collect?.(path, file.objects, file.owner, file.fields);
   }
-  tree.set(`${directory.dir}/kustomization.yaml`, toYaml([kustomization([...directory.files.keys()], extra)]));
+  // A directory reused from the memo has the same files; its kustomization.yaml differs only with `extra`.
+  const json = JSON.stringify(extra);
+  if (directory.kustomization?.extra !== json) directory.kustomization = { extra: json, text: toYaml([kustomization([...directory.files.keys()], extra)]) };
+  tree.set(`${directory.dir}/kustomization.yaml`, directory.kustomization.text);
 }

@@ -2,7 +2,9 @@
 // generation: lookups fall back to the previous render's entries and every entry used is carried
 // into the new generation; at the end the previous one is dropped. So a cluster's memo holds its
 // current output once, whatever the number of renders, and dies with the Renderer (or forget()).
+import type { ApplicationModel } from '../model/types.js';
 import type { BundleDirectory, RenderedFile } from './bundles.js';
+import type { KubeObject } from './objects.js';
 
 export interface ApplicationEntry {
   context: string;
@@ -12,9 +14,16 @@ export interface ApplicationEntry {
 
 export interface DirectoryEntry {
   context: string;
-  specs: object[];
-  ids: string[];
+  /** The bundle's applications of that render: reused while each has the same spec, name and namespace. */
+  apps: readonly ApplicationModel[];
   directory: BundleDirectory;
+}
+
+/** A file made only from `context`: its objects (the same list, so the output check skips it) and its YAML. */
+export interface FileEntry {
+  context: string;
+  objects: KubeObject[];
+  text: string;
 }
 
 export class RenderMemo {
@@ -24,6 +33,8 @@ export class RenderMemo {
   private previousDirectories = new Map<string, DirectoryEntry>();
   private documents = new Map<string, string>();
   private previousDocuments = new Map<string, string>();
+  private files = new Map<string, FileEntry>();
+  private previousFiles = new Map<string, FileEntry>();
 
   directory(key: string): DirectoryEntry | undefined {
     return this.directories.get(key) ?? this.previousDirectories.get(key);
@@ -31,6 +42,14 @@ export class RenderMemo {
 
   setDirectory(key: string, entry: DirectoryEntry): void {
     this.directories.set(key, entry);
+  }
+
+  /** The file at `key` of the last render when it was made from the same `context`, else `make()`'s. */
+  file(key: string, context: string, make: () => FileEntry): FileEntry {
+    let entry = this.files.get(key) ?? this.previousFiles.get(key);
+    if (entry?.context !== context) entry = make();
+    this.files.set(key, entry);
+    return entry;
   }
 
   /** YAML text of a document list, by its JSON. */
@@ -47,8 +66,10 @@ export class RenderMemo {
   generation<T>(run: () => T): T {
     this.previousDirectories = this.directories;
     this.previousDocuments = this.documents;
+    this.previousFiles = this.files;
     this.directories = new Map();
     this.documents = new Map();
+    this.files = new Map();
     const outer = active;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- it is the pointer activeMemo() reads, not an alias
     active = this;
@@ -58,12 +79,13 @@ export class RenderMemo {
       active = outer;
       this.previousDirectories = new Map();
       this.previousDocuments = new Map();
+      this.previousFiles = new Map();
     }
   }
 
-  /** Entries held (directories and documents), for tests and measurements. */
+  /** Entries held (directories, files and documents), for tests and measurements. */
   get size(): number {
-    return this.directories.size + this.documents.size;
+    return this.directories.size + this.documents.size + this.files.size;
   }
 }
 

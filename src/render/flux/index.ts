@@ -7,7 +7,7 @@
 //   nodes/.../<bundle>/                bundle directories (see bundles.ts)
 import { ownerLabels } from '../../api/labels.js';
 import type { BundleModel, ClusterModel, ObjectRef } from '../../model/types.js';
-import { bundleDirectory, writeBundleDirectory } from '../bundles.js';
+import { bundleDirectory, contextFile, writeBundleDirectory } from '../bundles.js';
 import { allBundles, allNodes } from '../layout.js';
 import {
   assertUniqueIds,
@@ -108,20 +108,25 @@ export function gotkSync(cluster: ClusterModel): KubeObject[] {
 }
 
 export function renderFlux(cluster: ClusterModel, tree: Map<string, string>, collect?: Collect): void {
-  const fluxFiles = new Map<string, { object: KubeObject; owner: ObjectRef; field: string }>();
+  const fluxFiles = new Map<string, { objects: KubeObject[]; text: string; owner: ObjectRef; field: string }>();
   for (const node of allNodes(cluster)) {
-    if (node.source !== undefined)
-      fluxFiles.set(`sources/${node.name}.yaml`, { object: fluxSource(node, node.source, cluster), owner: node.ref, field: 'spec.source' });
+    if (node.source !== undefined) {
+      const objects = [fluxSource(node, node.source, cluster)];
+      fluxFiles.set(`sources/${node.name}.yaml`, { objects, text: toYaml(objects), owner: node.ref, field: 'spec.source' });
+    }
   }
   for (const bundle of allBundles(cluster)) {
     const directory = bundleDirectory(bundle, cluster);
     if (bundle.external === undefined) writeBundleDirectory(tree, directory, {}, collect);
-    fluxFiles.set(`kustomizations/${bundle.name}.yaml`, { object: fluxKustomization(bundle, cluster, directory.dir), owner: bundle.ref, field: 'spec' });
+    // The Kustomization reads only the bundle's and the cluster's settings (the directory's context).
+    const file = `kustomizations/${bundle.name}.yaml`;
+    const made = contextFile(`flux/${file}`, `${directory.context}|${directory.dir}`, () => [fluxKustomization(bundle, cluster, directory.dir)]);
+    fluxFiles.set(file, { ...made, owner: bundle.ref, field: 'spec' });
   }
-  const rootObjects: KubeObject[] = [...fluxFiles.values()].map((f) => f.object);
-  for (const [file, { object, owner, field }] of fluxFiles) {
-    tree.set(`flux/${file}`, toYaml([object]));
-    collect?.(`flux/${file}`, [object], owner, field);
+  const rootObjects: KubeObject[] = [...fluxFiles.values()].flatMap((f) => f.objects);
+  for (const [file, { objects, text, owner, field }] of fluxFiles) {
+    tree.set(`flux/${file}`, text);
+    collect?.(`flux/${file}`, objects, owner, field);
   }
   tree.set('flux/kustomization.yaml', toYaml([kustomization([...fluxFiles.keys()])]));
 
