@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyDelta, decodeTree, encodeCommit, encodeTree, indexPack, objectId, PackWriter } from '../../../src/git/pack.js';
+import zlib from 'node:zlib';
+import { applyDelta, decodeTree, encodeCommit, encodeTree, indexPack, objectId, PackWriter, storedZlib } from '../../../src/git/pack.js';
 
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@example.com', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@example.com' };
 const git = (cwd: string, args: string[], input?: Buffer | string): string =>
@@ -79,6 +80,27 @@ describe('indexPack', () => {
 });
 
 describe('PackWriter and the encodings', () => {
+  it('stores trees as zlib streams that node:zlib and git read back: empty, one block, several blocks', () => {
+    for (const size of [0, 1, 65535, 65536, 200_001]) {
+      const content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7919) % 251));
+      expect(zlib.inflateSync(storedZlib(content)).equals(content)).toBe(true);
+    }
+    // A tree of 4,000 entries (~150 KB: three stored blocks) in a pack git accepts strictly.
+    const w = new PackWriter();
+    const blob = w.add('blob', Buffer.from('x\n'));
+    const entries = Array.from({ length: 4000 }, (_, i) => ({ mode: '100644', path: `file-${String(i).padStart(5, '0')}.yaml`, oid: blob, type: 'blob' as const }));
+    const root = w.add('tree', encodeTree(entries));
+    const { pack, idx, sha } = w.finish();
+    writeFileSync(join(dir, 'big.pack'), pack);
+    git(dir, ['index-pack', '--strict', 'big.pack']);
+    expect(readFileSync(join(dir, 'big.idx')).equals(idx)).toBe(true);
+    writeFileSync(join(dir, 'objects', 'pack', `pack-${sha}.pack`), pack);
+    writeFileSync(join(dir, 'objects', 'pack', `pack-${sha}.idx`), idx);
+    expect(git(dir, ['cat-file', '-p', root]).split('\n').filter(Boolean)).toHaveLength(4000);
+    // And indexPack reads it back (it inflates every object to find the next).
+    expect(indexPack(pack).trees.get(root)?.equals(w.trees.get(root)!)).toBe(true);
+  });
+
   it('writes blobs, trees and a commit that git accepts strictly, with the ids git computes', () => {
     const w = new PackWriter();
     const blob = w.add('blob', Buffer.from('hello\n'));
