@@ -65,6 +65,7 @@ const BENCHES: Bench[] = [
         `${mb(r.cache_after_1_commits_mb)} (${r.cache_after_1_commits_files} files) / ${mb(r[`cache_after_${r.cache_commits}_commits_mb`])} (${r[`cache_after_${r.cache_commits}_commits_files`]} files)`,
         'bounded',
       ],
+      [`sink commit over those ${r.cache_commits} (compactions included): mean / p99 / max`, `${ms(r.cache_commit_mean_ms)} / ${ms(r.cache_commit_p99_ms)} / ${ms(r.cache_commit_max_ms)}`, ''],
     ],
   },
   {
