@@ -353,9 +353,9 @@ export class PackWriter {
     return this.objects.length;
   }
 
-  /** Add an object (once per id); returns its id. */
-  add(type: ObjectType, content: Buffer): string {
-    const oid = objectId(type, content);
+  /** Add an object (once per id); returns its id. `known`: its id, already computed (compacting re-packs objects by id). */
+  add(type: ObjectType, content: Buffer, known?: string): string {
+    const oid = known ?? objectId(type, content);
     if (this.seen.has(oid)) return oid;
     this.seen.add(oid);
     if (type === 'tree') this.trees.set(oid, content);

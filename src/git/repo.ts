@@ -326,7 +326,7 @@ export class CachedRepo {
       if (trees.has(oid)) continue;
       const raw = await this.rawTree(oid);
       trees.set(oid, raw);
-      writer.add('tree', raw);
+      writer.add('tree', raw, oid);
       for (const e of decodeTree(raw)) if (e.type === 'tree' && !trees.has(e.oid)) queue.push(e.oid);
     }
     const { pack, idx, sha } = writer.finish();
