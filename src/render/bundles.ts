@@ -24,6 +24,8 @@ export interface BundleDirectory {
   files: Map<string, RenderedFile>;
   /** Everything besides the applications that the directory is made from (generatorContext). */
   context: string;
+  /** The paths of `files`, in their order, once written. */
+  paths?: string[];
   /** Its kustomization.yaml, once written, with the JSON of the `extra` it was written with. */
   kustomization?: { extra: string; text: string };
 }
@@ -149,8 +151,11 @@ export function writeBundleDirectory(
   extra: Record<string, unknown> = {},
   collect?: Collect,
 ): void {
-  for (const [name, file] of directory.files) {
-    const path = `${directory.dir}/${name}`;
+  // The files' paths, built once per directory (a reused directory is written again on every render).
+  const paths = (directory.paths ??= [...directory.files.keys()].map((name) => `${directory.dir}/${name}`));
+  let i = 0;
+  for (const file of directory.files.values()) {
+    const path = paths[i++] as string;
     tree.set(path, file.text);
     collect?.(path, file.objects, file.owner, file.fields);
   }
