@@ -9,7 +9,7 @@
 // - change → pushed commit, once the statuses are in (steady state): one application of a random
 //   cluster changed (the apply returns) until the branch moves; CHANGES changes, p50 / p99;
 // - the process's peak RSS (VmHWM) and its idle CPU (user + system from /proc/<pid>/stat, over IDLE_MS,
-//   once the last change's statuses are written).
+//   IDLE_SETTLE_MS after the last change's statuses are written).
 // Sizes: $KURE_BENCH_FLEET_SIZES (default 1,10,50,100); applications per cluster: $KURE_BENCH_FLEET_APPS (default 1000);
 // $KURE_BENCH_FLEET_RESYNC sets the controller's --resync-period (default 10m) to measure changes during resyncs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,7 @@ const APPS = Number(process.env.KURE_BENCH_FLEET_APPS ?? 1000);
 const PER_BUNDLE = 10;
 const CHANGES = 20;
 const IDLE_MS = 15_000;
+const IDLE_SETTLE_MS = 15_000;
 const NS = 'fleet';
 const PLURAL: Record<string, string> = { KureCluster: 'kureclusters', KureNode: 'kurenodes', KureBundle: 'kurebundles', KureApplication: 'kureapplications' };
 
@@ -242,9 +243,11 @@ export async function benchFleetScale(): Promise<Record<string, number>> {
       }
       latencies.sort((x, y) => x - y);
 
-      // ---- idle: once the last change's statuses are written, with nothing polling the controller
+      // ---- idle: once the last change's statuses are written, with nothing polling the controller,
+      // and after the HTTP connections those writes opened have closed (they idle out within ~10 s;
+      // closing them is most of the CPU of the first seconds after the writes, profiled).
       await drained("the last change's statuses");
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
       const before = procStats(pid);
       await new Promise((r) => setTimeout(r, IDLE_MS));
       const after = procStats(pid);
