@@ -26,18 +26,43 @@ export interface FileEntry {
   text: string;
 }
 
+/** Entries of the render running now, falling back to the previous render's (dropped when it ends). */
+class Generations<V> {
+  private current = new Map<string, V>();
+  private previous = new Map<string, V>();
+
+  get(key: string): V | undefined {
+    return this.current.get(key) ?? this.previous.get(key);
+  }
+
+  /** Keeps an entry for this render (and so for the next one). */
+  set(key: string, value: V): void {
+    this.current.set(key, value);
+  }
+
+  begin(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  end(): void {
+    this.previous = new Map();
+  }
+
+  get size(): number {
+    return this.current.size;
+  }
+}
+
 export class RenderMemo {
   /** Keyed by the application's spec object (the controller's caches hand back the same one while it is unchanged). */
   readonly applications = new WeakMap<object, ApplicationEntry>();
-  private directories = new Map<string, DirectoryEntry>();
-  private previousDirectories = new Map<string, DirectoryEntry>();
-  private documents = new Map<string, string>();
-  private previousDocuments = new Map<string, string>();
-  private files = new Map<string, FileEntry>();
-  private previousFiles = new Map<string, FileEntry>();
+  private readonly directories = new Generations<DirectoryEntry>();
+  private readonly documents = new Generations<string>();
+  private readonly files = new Generations<FileEntry>();
 
   directory(key: string): DirectoryEntry | undefined {
-    return this.directories.get(key) ?? this.previousDirectories.get(key);
+    return this.directories.get(key);
   }
 
   setDirectory(key: string, entry: DirectoryEntry): void {
@@ -46,7 +71,7 @@ export class RenderMemo {
 
   /** The file at `key` of the last render when it was made from the same `context`, else `make()`'s. */
   file(key: string, context: string, make: () => FileEntry): FileEntry {
-    let entry = this.files.get(key) ?? this.previousFiles.get(key);
+    let entry = this.files.get(key);
     if (entry?.context !== context) entry = make();
     this.files.set(key, entry);
     return entry;
@@ -54,22 +79,15 @@ export class RenderMemo {
 
   /** YAML text of a document list, by its JSON. */
   document(json: string, make: () => string): string {
-    let text = this.documents.get(json);
-    if (text === undefined) {
-      text = this.previousDocuments.get(json) ?? make();
-      this.documents.set(json, text);
-    }
+    const text = this.documents.get(json) ?? make();
+    this.documents.set(json, text);
     return text;
   }
 
   /** Runs one render of the cluster as a new generation. */
   generation<T>(run: () => T): T {
-    this.previousDirectories = this.directories;
-    this.previousDocuments = this.documents;
-    this.previousFiles = this.files;
-    this.directories = new Map();
-    this.documents = new Map();
-    this.files = new Map();
+    const all = [this.directories, this.documents, this.files];
+    for (const g of all) g.begin();
     const outer = active;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- it is the pointer activeMemo() reads, not an alias
     active = this;
@@ -77,9 +95,7 @@ export class RenderMemo {
       return run();
     } finally {
       active = outer;
-      this.previousDirectories = new Map();
-      this.previousDocuments = new Map();
-      this.previousFiles = new Map();
+      for (const g of all) g.end();
     }
   }
 
