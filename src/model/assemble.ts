@@ -492,21 +492,22 @@ class Assembler {
           failed.add(a);
         });
       }
-      for (const a of failed)
-        if (this.tenants.has(refKey(a.ref))) {
-          this.leftOut.add(refKey(a.ref));
-          bundle.applications = bundle.applications.filter((x) => x !== a);
-        }
+      for (const a of failed) if (this.tenants.has(refKey(a.ref))) this.leaveOut(bundle, a);
     }
   }
 
 
-  /** Takes the tenants' applications among `keys` out of their bundles (their problems say why). */
+  /** Takes an application out of its bundle; its problems say why. */
+  private leaveOut(bundle: BundleModel, app: ApplicationModel): void {
+    this.leftOut.add(refKey(app.ref));
+    bundle.applications = bundle.applications.filter((a) => a !== app);
+  }
+
+  /** Leaves out the tenants' applications among `keys` (no walk of the applications when there are none). */
   private leaveOutTenants(bundles: Map<string, BundleModel>, keys: Set<string>): void {
-    const out = [...keys].filter((k) => this.tenants.has(k));
-    if (out.length === 0) return;
-    for (const k of out) this.leftOut.add(k);
-    for (const b of bundles.values()) b.applications = b.applications.filter((a) => !out.includes(refKey(a.ref)));
+    const out = new Set([...keys].filter((k) => this.tenants.has(k)));
+    if (out.size === 0) return;
+    for (const b of bundles.values()) for (const a of b.applications.filter((x) => out.has(refKey(x.ref)))) this.leaveOut(b, a);
   }
 
   private checkDuplicateObjects(bundles: Map<string, BundleModel>, cluster: ClusterModel): void {
@@ -539,10 +540,8 @@ class Assembler {
           Reason.Duplicate,
         );
       }
-      if (tenant && clash) {
-        this.leftOut.add(refKey(app.ref));
-        bundle.applications = bundle.applications.filter((a) => a !== app);
-      } else for (const key of mine) seen.set(key, app);
+      if (tenant && clash) this.leaveOut(bundle, app);
+      else for (const key of mine) seen.set(key, app);
     }
   }
 }
