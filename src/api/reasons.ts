@@ -36,6 +36,8 @@ export const Reason = {
   Degraded: 'Degraded',
   /** A member of a bundle held back at its last good state in Git because of a problem inside the bundle. */
   HeldBack: 'HeldBack',
+  /** A KureNode or KureBundle is being deleted but objects still name it: kure.dev/in-use holds it until none does. */
+  InUse: 'InUse',
   /** The cluster is being deleted (deletionPolicy is being applied). */
   Deleting: 'Deleting',
   /** This object is fine, but the cluster it belongs to could not be rendered or pushed. */

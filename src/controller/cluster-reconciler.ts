@@ -173,7 +173,7 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
       const last = this.lastGood.get(key);
       const scopeOf = (p: Problem) => this.scopeOf(p);
       // Nothing pushed by this process yet: what Git holds of a held-back bundle is read back from the branch.
-      const iso = last || writeModeOf(cluster.spec.repository) === 'pullRequest' ? isolate(ac.model, blocking, scopeOf, last) : isolateOnBranch(ac.model, blocking, scopeOf, (b) => this.nodeOf(b));
+      const iso = last || writeModeOf(cluster.spec.repository) === 'pullRequest' ? isolate(ac.model, blocking, scopeOf, last) : isolateOnBranch(ac.model, blocking, scopeOf, (b) => this.placeOf(b));
       if ('reason' in iso) {
         const clusterOwn = ac.problems.filter((p) => refKey(p.ref) === refKey(ac.model.ref));
         const reason = clusterOwn[0]?.reason ?? blocking[0]?.reason ?? Reason.InvalidSpec;
@@ -366,10 +366,19 @@ export class ClusterReconciler implements Reconciler<ClusterRequest> {
     return parent?.startsWith('KureBundle/') && (index.byKey(parent) || index.isTombstone(parent)) ? parent : undefined;
   }
 
-  /** The KureNode (refKey) a bundle names. */
-  private nodeOf(bundle: string): string | undefined {
-    const b = this.d.cache.index.byKey(bundle);
-    return b && parentKeyOf(b);
+  /**
+   * The node path (names from the top) of bundle `key`, from the index's links, which deleted and
+   * deleting nodes keep; undefined when the chain does not end at a cluster.
+   */
+  private placeOf(key: string): string[] | undefined {
+    const index = this.d.cache.index;
+    const path: string[] = [];
+    for (let k = index.parentOf(key); k; k = index.parentOf(k)) {
+      if (k.startsWith('KureCluster/')) return path;
+      if (!k.startsWith('KureNode/') || path.length > 256) return undefined;
+      path.unshift(k.slice(k.lastIndexOf('/') + 1));
+    }
+    return undefined;
   }
 
   /** A cluster that is gone: drop what was kept for it. */

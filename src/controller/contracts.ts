@@ -47,7 +47,7 @@ export function gitErrorKind(err: unknown): GitErrorKind | undefined {
 /** What the reconcilers read: the informer caches, through the fleet index. */
 export interface ResourceCache {
   /** The Kure objects: lookups, membership, one cluster's input to assemble. */
-  readonly index: Pick<FleetIndex, 'get' | 'byKey' | 'clusterInput' | 'ancestry' | 'clusterOf' | 'subtree' | 'isTombstone'>;
+  readonly index: Pick<FleetIndex, 'get' | 'byKey' | 'clusterInput' | 'ancestry' | 'clusterOf' | 'subtree' | 'isTombstone' | 'parentOf' | 'liveUnder'>;
   get(kind: KureResource['kind'], namespace: string, name: string): KureResource | undefined;
   /** A cached Secret; may lack `data` if it was not referenced when it was cached. */
   secret(namespace: string, name: string): V1Secret | undefined;

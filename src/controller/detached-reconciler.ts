@@ -6,10 +6,10 @@ import type { Pipeline, ResourceCache } from './contracts.js';
 import { NO_CLUSTER, asTarget, problemsReady } from './cluster-reconciler.js';
 import type { EventRecorder } from './events.js';
 import { refKey } from '../model/problems.js';
-import type { DetachedRequest, Reconciler, Result } from './reconcile.js';
+import type { ObjectRequest, Reconciler, Result } from './reconcile.js';
 import type { StatusWriter } from './status-writer.js';
 
-export class DetachedReconciler implements Reconciler<DetachedRequest> {
+export class DetachedReconciler implements Reconciler<ObjectRequest> {
   constructor(
     private readonly cache: ResourceCache,
     private readonly pipeline: Pick<Pipeline, 'assemble'>,
@@ -17,7 +17,7 @@ export class DetachedReconciler implements Reconciler<DetachedRequest> {
     private readonly events?: Pick<EventRecorder, 'record'>,
   ) {}
 
-  async reconcile(req: DetachedRequest): Promise<Result> {
+  async reconcile(req: ObjectRequest): Promise<Result> {
     const obj = this.cache.get(req.kind, req.namespace, req.name);
     // Gone, or a cluster (reconciled under its own request), or attached: nothing to do here.
     if (!obj || obj.kind === 'KureCluster' || this.cache.index.clusterOf(obj) !== undefined) return {};

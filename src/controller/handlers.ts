@@ -2,10 +2,11 @@
 // requests it causes, mapping both the old and the new object. They read the fleet index (already
 // updated with the event) and never the reconciler.
 import type { KureResource } from '../api/schema.js';
-import { splitClusterKey, type ClusterKey, type FleetIndex } from '../model/fleet-index.js';
+import { isDeleting, parentKeyOf, splitClusterKey, type ClusterKey, type FleetIndex } from '../model/fleet-index.js';
 import { refKey, refOf } from '../model/problems.js';
+import { inUseDue } from './finalizer.js';
 import type { EventType } from './informers.js';
-import type { ClusterRequest, DetachedRequest } from './reconcile.js';
+import type { ClusterRequest, ObjectRequest } from './reconcile.js';
 
 /** Flux's convention: a new value asks for a reconcile now (echoed in status.lastHandledReconcileAt). */
 export const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
@@ -59,13 +60,30 @@ export function clusterRequests(index: Pick<FleetIndex, 'clusterOf'>, e: KureEve
  * changed object's subtree that reach no existing KureCluster. A deleted bundle detaches its
  * applications; a deleted cluster its whole tree.
  */
-export function detachedRequests(index: Pick<FleetIndex, 'subtree' | 'clusterOf'>, e: KureEvent): DetachedRequest[] {
+export function detachedRequests(index: Pick<FleetIndex, 'subtree' | 'clusterOf'>, e: KureEvent): ObjectRequest[] {
   if (!isRelevant(e)) return [];
-  const out: DetachedRequest[] = [];
+  const out: ObjectRequest[] = [];
   // The index already holds the event (the object itself, unless deleted, is in its own subtree).
   for (const o of index.subtree(refKey(refOf(e.obj)))) {
     if (index.clusterOf(o) === undefined) out.push({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name });
   }
+  return out;
+}
+
+/**
+ * The nodes and bundles whose finalizer kure.dev/in-use may need a change: the object itself when
+ * it is a live one without it or a deleting one with it, and the node or bundle its old version
+ * named when it names another now or is gone (the last object under a deleting one releases it).
+ */
+export function inUseRequests(e: KureEvent): ObjectRequest[] {
+  const out: ObjectRequest[] = [];
+  const { obj, old } = e;
+  if (e.type !== 'delete' && inUseDue(obj)) {
+    out.push({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+  }
+  const before = old ?? (e.type === 'delete' ? obj : undefined);
+  const was = before && parentKeyOf(before);
+  if (was && !was.startsWith('KureCluster/') && (e.type === 'delete' || isDeleting(obj) || parentKeyOf(obj) !== was)) out.push(objectCodec.parse(was));
   return out;
 }
 
@@ -79,10 +97,10 @@ export const clusterCodec = {
   parse: (key: string): ClusterRequest => splitClusterKey(key),
 };
 
-export const detachedCodec = {
-  key: (r: DetachedRequest): string => `${r.kind}/${r.namespace}/${r.name}`,
-  parse: (key: string): DetachedRequest => {
+export const objectCodec = {
+  key: (r: ObjectRequest): string => `${r.kind}/${r.namespace}/${r.name}`,
+  parse: (key: string): ObjectRequest => {
     const [kind, namespace, ...rest] = key.split('/');
-    return { kind: kind as DetachedRequest['kind'], namespace: namespace ?? '', name: rest.join('/') };
+    return { kind: kind as ObjectRequest['kind'], namespace: namespace ?? '', name: rest.join('/') };
   },
 };

@@ -132,31 +132,38 @@ function graft(
  * is rendered as a stub (its place in the layout: the engine's file for it and its directory, no
  * applications), and the files the stub owns, and everything in its directory, are kept as the
  * branch has them (`keptPaths`, for the sink, which reads them at the head it builds on; where the
- * branch has none, as for a bundle Git never held, the stub's empty files go in). Only bundles
- * whose node is in the model can be stubbed: anything else holds the cluster. `nodeOf` names the KureNode (refKey) a bundle hangs under.
+ * branch has none, as for a bundle Git never held, the stub's empty files go in). Only bundles can
+ * be stubbed: a node's own problem holds the cluster. `placeOf` gives the node path a bundle hangs
+ * under (through deleted or deleting nodes, which get empty stand-ins: their bundles' files are kept).
  */
 export function isolateOnBranch(
   model: ClusterModel,
   blocking: readonly Problem[],
   scopeOf: (p: Problem) => string | undefined,
-  nodeOf: (bundle: string) => string | undefined,
+  placeOf: (bundle: string) => string[] | undefined,
 ): Isolation | { reason: string } {
   const heldBack = byScope(blocking, scopeOf, (s) => s.startsWith('KureBundle/'), 'a bundle (after a restart only bundles can be read back from the branch)');
   if ('reason' in heldBack) return heldBack;
-  const nodes = new Map(allNodes(model).map((n) => [refKey(n.ref), n]));
   const current = new Map(allBundles(model).map((b) => [refKey(b.ref), b]));
   const stubs: BundleModel[] = [];
+  /** Nodes on a stub's path the model lacks (deleted or deleting, with the stub under them): empty stand-ins. */
+  const standIns = new Map<string, NodeModel>();
   for (const scope of heldBack.keys()) {
     const now = current.get(scope);
-    const node = now ? undefined : nodes.get(nodeOf(scope) ?? '');
-    if (!now && !node) return { reason: `the node of ${formatRefKey(scope)} is not in the cluster` };
     const [, namespace = '', name = ''] = scope.split('/');
-    const base: BundleModel = now ?? { ref: { kind: 'KureBundle', namespace, name }, name, nodePath: node!.path, dependsOn: [], interval: DEFAULTS.interval, prune: true, wait: false, suspend: false, applications: [] };
+    const nodePath = now?.nodePath ?? placeOf(scope);
+    if (!nodePath) return { reason: `the place of ${formatRefKey(scope)} in the cluster is not known` };
+    for (let i = 1; i <= nodePath.length; i++) {
+      const path = nodePath.slice(0, i);
+      const at = path.join('/');
+      if (!standIns.has(at)) standIns.set(at, { ref: { kind: 'KureNode', namespace, name: path[i - 1] as string }, name: path[i - 1] as string, path, children: [], bundles: [] });
+    }
+    const base: BundleModel = now ?? { ref: { kind: 'KureBundle', namespace, name }, name, nodePath, dependsOn: [], interval: DEFAULTS.interval, prune: true, wait: false, suspend: false, applications: [] };
     // No dependsOn: what the stub would say is kept from Git, and a cycle or typo must not reach render.
     stubs.push({ ...base, dependsOn: [], applications: [] });
   }
   const refs = new Set(heldBack.keys());
-  const out = graft(model.nodes, (b) => refs.has(refKey(b.ref)), () => false, stubs, [], new Map());
+  const out = graft(model.nodes, (b) => refs.has(refKey(b.ref)), () => false, stubs, [], standIns);
   return { model: { ...model, nodes: out }, heldBack, notInGit: new Set(), stubs: refs };
 }
 

@@ -1,6 +1,7 @@
 // The manager only wires and runs, as controller-runtime's does: informers feed the fleet index,
-// handlers (pure) turn each watch event into requests for two controllers — `kurecluster` (a
-// cluster and its members) and `detached` (an object that reaches no cluster) — whose workers run
+// handlers (pure) turn each watch event into requests for three controllers — `kurecluster` (a
+// cluster and its members), `detached` (an object that reaches no cluster) and `in-use` (the
+// finalizer of a node or bundle) — whose workers run
 // only on the leader; a resync timer re-queues every cluster; an HTTP server exposes metrics and
 // health. stop() shuts down in order: controllers (finish, or abandon after the grace period) →
 // lease release → informers → HTTP server.
@@ -18,7 +19,9 @@ import type { Pipeline, Sink } from './contracts.js';
 import { Controller } from './controller.js';
 import { DetachedReconciler } from './detached-reconciler.js';
 import { EventRecorder } from './events.js';
-import { clusterCodec, clusterRequests, detachedCodec, detachedRequests, secretRequests } from './handlers.js';
+import { inUseDue } from './finalizer.js';
+import { clusterCodec, clusterRequests, detachedRequests, inUseRequests, objectCodec, secretRequests } from './handlers.js';
+import { InUseReconciler } from './in-use-reconciler.js';
 import { Informer, Reflector } from './informers.js';
 import { CREDENTIALS_SELECTOR, KubeApi, kureForCache, loadKubeConfig, secretForCache } from './kube.js';
 import { LeaderElector } from './leader.js';
@@ -27,7 +30,7 @@ import { ControllerMetrics } from './metrics.js';
 import { EngineNotifier } from './notify.js';
 import { defaultOptions, type ControllerOptions } from './options.js';
 import type { WorkQueue } from './queue.js';
-import type { ClusterRequest, DetachedRequest, Result } from './reconcile.js';
+import type { ClusterRequest, ObjectRequest, Result } from './reconcile.js';
 import { matchesSelector } from './selector.js';
 import { startMetricsServer, type MetricsServer } from './server.js';
 import { StatusWriter } from './status-writer.js';
@@ -179,14 +182,24 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const detached = new Controller({
     name: 'detached',
     reconciler: new DetachedReconciler(cache, pipeline, statuses, events),
-    codec: detachedCodec,
+    codec: objectCodec,
     concurrency: 2,
     settleMs: o.settleMs,
     maxSettleMs: o.maxSettleMs,
     logger,
     metrics,
   });
-  const controllers = [clusters, detached];
+  const inUse = new Controller({
+    name: 'in-use',
+    reconciler: new InUseReconciler(cache, api, logger, events),
+    codec: objectCodec,
+    concurrency: 4,
+    settleMs: o.settleMs,
+    maxSettleMs: o.maxSettleMs,
+    logger,
+    metrics,
+  });
+  const controllers = [clusters, detached, inUse];
 
   // ------------------------------------------------------------------ engine status (Applied)
   let leadingNow = false;
@@ -219,8 +232,14 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   const enqueueCluster = (r: ClusterRequest, priority: 'normal' | 'low' = 'normal') => {
     if (inShard(r)) clusters.enqueue(r, priority);
   };
-  const enqueueDetached = (r: DetachedRequest, priority: 'normal' | 'low' = 'normal') => {
+  const enqueueDetached = (r: ObjectRequest, priority: 'normal' | 'low' = 'normal') => {
     if (ownsDetached) detached.enqueue(r, priority);
+  };
+  // A node or bundle belongs to the shard of the cluster it reaches (through itself when deleting).
+  const enqueueInUse = (r: ObjectRequest, priority: 'normal' | 'low' = 'normal') => {
+    const obj = cache.get(r.kind, r.namespace, r.name);
+    const cluster = obj && cache.index.clusterOf(obj);
+    if (cluster ? inShard(splitClusterKey(cluster)) : ownsDetached) inUse.enqueue(r, priority);
   };
 
   // Until the first lists are in, objects arrive before their parents: the sweep after the sync
@@ -233,6 +252,7 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
       // What the first list brings is low priority, as the resync: a change made meanwhile goes first.
       for (const r of clusterRequests(cache.index, e)) enqueueCluster(r, synced ? 'normal' : 'low');
       if (synced) for (const r of detachedRequests(cache.index, e)) enqueueDetached(r);
+      if (synced) for (const r of inUseRequests(e)) enqueueInUse(r);
       applied?.onBundle(type, obj, old);
     });
   }
@@ -243,9 +263,12 @@ export async function startManager(input: ManagerOptions = {}): Promise<Manager>
   // Low priority: a change made while the whole fleet is re-queued goes first.
   const resyncAll = () => {
     for (const key of cache.index.clusters()) enqueueCluster(splitClusterKey(key), 'low');
-    if (ownsDetached)
-      for (const obj of cache.index.all())
-        if (obj.kind !== 'KureCluster' && cache.index.clusterOf(obj) === undefined) enqueueDetached({ kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name }, 'low');
+    for (const obj of cache.index.all()) {
+      if (obj.kind === 'KureCluster') continue;
+      const r = { kind: obj.kind, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name };
+      if (ownsDetached && cache.index.clusterOf(obj) === undefined) enqueueDetached(r, 'low');
+      if (inUseDue(obj)) enqueueInUse(r, 'low');
+    }
   };
 
   // ------------------------------------------------------------------ run on the leader

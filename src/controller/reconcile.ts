@@ -47,8 +47,8 @@ export interface ClusterRequest {
   readonly name: string;
 }
 
-/** A reconcile request for one Kure object that reaches no cluster (its status says why). */
-export interface DetachedRequest {
+/** A reconcile request for one Kure object (`detached`: one that reaches no cluster; `in-use`: a node or bundle's finalizer). */
+export interface ObjectRequest {
   readonly kind: 'KureCluster' | 'KureNode' | 'KureBundle' | 'KureApplication';
   readonly namespace: string;
   readonly name: string;

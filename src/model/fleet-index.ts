@@ -61,6 +61,13 @@ function secretKeysOf(c: KureResource): string[] {
 
 const MAX_DEPTH = 256;
 
+/**
+ * A node or bundle being deleted (deletionTimestamp set: the finalizer kure.dev/in-use holds it while
+ * objects name it). The index treats it as a tombstone that keeps its object: what hangs under it
+ * still reaches its cluster, it is not part of any cluster's input, and it survives a restart.
+ */
+export const isDeleting = (r: KureResource): boolean => r.kind !== 'KureCluster' && !!r.metadata.deletionTimestamp;
+
 export class FleetIndex {
   private readonly objects = new Map<string, KureResource>();
   /** parent refKey → refKeys of the objects that name it (whether or not the parent exists). */
@@ -70,7 +77,8 @@ export class FleetIndex {
    * Nodes and bundles deleted while objects still name them: kept as a link (no object) so that
    * their subtree still reaches its cluster, which keeps their last good state in Git and says why
    * (deletion never prunes by surprise). Released when the last child is deleted or re-parented,
-   * or when the object comes back.
+   * or when the object comes back. In memory only: the durable form is the finalizer that keeps a
+   * deleting object in the API server (isDeleting); this covers one deleted without it.
    */
   private readonly tombstones = new Set<string>();
   /** Secret `<ns>/<name>` → the cluster keys that reference it. */
@@ -125,9 +133,37 @@ export class FleetIndex {
     else this.unlink(key, previous);
   }
 
-  /** Whether `key` names a deleted node or bundle that objects still hang under. */
+  /** Whether `key` names a deleted (or deleting) node or bundle that objects still hang under. */
   isTombstone(key: string): boolean {
-    return this.tombstones.has(key);
+    if (this.tombstones.has(key)) return true;
+    const obj = this.objects.get(key);
+    return !!obj && isDeleting(obj) && !!this.children.get(key)?.size;
+  }
+
+  /** The refKey `key`'s object names as its parent (kept for tombstones too). */
+  parentOf(key: string): string | undefined {
+    return this.parents.get(key);
+  }
+
+  /**
+   * Up to `max` live objects (not deleted, not deleting) that hang under `key`, directly or through
+   * deleted and deleting nodes and bundles: while there is one, a deleting `key` is in use.
+   */
+  liveUnder(key: string, max = Infinity): KureResource[] {
+    const out: KureResource[] = [];
+    const seen = new Set<string>([key]);
+    const stack = [key];
+    while (stack.length && out.length < max) {
+      for (const child of this.children.get(stack.pop() as string) ?? []) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        const obj = this.objects.get(child);
+        if (obj && !isDeleting(obj)) out.push(obj);
+        else stack.push(child);
+        if (out.length >= max) break;
+      }
+    }
+    return out;
   }
 
   private unlink(key: string, previous: KureResource, keep?: string): void {
@@ -174,7 +210,10 @@ export class FleetIndex {
     return undefined;
   }
 
-  /** The object with refKey `root` (when indexed) and every indexed object below it. */
+  /**
+   * The object with refKey `root` (when indexed) and every indexed object below it, deleting nodes
+   * and bundles left out (what is under them is in).
+   */
   subtree(root: string): KureResource[] {
     const out: KureResource[] = [];
     const seen = new Set<string>([root]);
@@ -182,7 +221,7 @@ export class FleetIndex {
     while (stack.length) {
       const key = stack.pop() as string;
       const obj = this.objects.get(key);
-      if (obj) out.push(obj);
+      if (obj && !isDeleting(obj)) out.push(obj);
       for (const child of this.children.get(key) ?? []) {
         if (seen.has(child)) continue;
         seen.add(child);

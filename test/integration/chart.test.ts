@@ -151,7 +151,7 @@ maybe('deploy/kure (helm)', () => {
         .sort();
     const objectRules: Rule[] = [
       { apiGroups: ['kure.dev'], resources: ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications'], verbs: ['list', 'watch'] },
-      { apiGroups: ['kure.dev'], resources: ['kureclusters'], verbs: ['patch'] },
+      { apiGroups: ['kure.dev'], resources: ['kureclusters', 'kurenodes', 'kurebundles'], verbs: ['patch'] },
       { apiGroups: ['kure.dev'], resources: ['kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status'], verbs: ['patch'] },
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       // controller.notifyEngine (default on)

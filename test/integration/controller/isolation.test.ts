@@ -6,7 +6,7 @@
 import type { Manager } from '../../../src/controller/manager.js';
 import type { GitServer } from '../../support/git-server.js';
 import { kubeRequest } from '../../support/kube.js';
-import { apply, applyAll, createGitSecret, deleteKure, installCrds, kureObject, lsTree, newNamespace, show, startGit, startTestManager, waitFor, waitReady } from './harness.js';
+import { apply, applyAll, createGitSecret, deleteKure, getKure, installCrds, kureObject, lsTree, newNamespace, show, startGit, startTestManager, waitFor, waitReady } from './harness.js';
 
 let git: GitServer;
 let manager: Manager | undefined;
@@ -107,4 +107,38 @@ it('after a restart, a bundle with a problem is held back at what the branch hol
   await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
   expect(show(git, 'restart', 'clusters/prod/nodes/apps/team-a/a.yaml')).toMatch(/v: "2"/);
   expect(show(git, 'restart', 'clusters/prod/flux/kustomizations/team-a.yaml')).toContain('interval: 1m');
+});
+
+it('across a restart: a bundle deleted while an application names it waits (kure.dev/in-use) and stays in Git; deleting the application prunes it', async () => {
+  const ns = await twoTeams('kinuse', 'in-use');
+  const teamA = () => lsTree(git, 'in-use', 'clusters/prod').filter((f) => f.includes('team-a')).map((f) => `${f}\n${show(git, 'in-use', f)}`);
+  const before = teamA();
+  expect(before.length).toBeGreaterThanOrEqual(2);
+  for (const [kind, name] of [['KureNode', 'apps'], ['KureBundle', 'team-a'], ['KureBundle', 'team-b']] as const) {
+    await waitFor(`${kind} ${name} has kure.dev/in-use`, async () => (await getKure(kind, ns, name))?.metadata.finalizers?.includes('kure.dev/in-use'));
+  }
+  await manager?.stop();
+
+  // Deleted while no controller runs (a Helm upgrade, say): the finalizer keeps it in the API server.
+  await deleteKure('KureBundle', ns, 'team-a');
+  expect((await getKure('KureBundle', ns, 'team-a'))?.metadata.deletionTimestamp).toBeDefined();
+  await apply(cm(ns, 'b', 'team-b', '2'));
+  manager = await startTestManager([ns]);
+  await waitFor('team-b pushed', () => /v: "2"/.test(show(git, 'in-use', 'clusters/prod/nodes/apps/team-b/b.yaml')), 30_000);
+  expect(teamA()).toEqual(before);
+  const c = await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Degraded' });
+  expect(c.message).toContain(`KureBundle ${ns}/team-a (deleted, with objects still under it)`);
+  const a = await waitReady('KureApplication', ns, 'a', { status: 'False', reason: 'NotFound' });
+  expect(a.message).toContain('stays in Git');
+  await waitFor('an InUse Warning Event on the bundle', async () => {
+    const { body } = await kubeRequest<{ items: { type: string; reason: string; note?: string; regarding: { kind: string; name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+    return body.items.find((e) => e.type === 'Warning' && e.reason === 'InUse' && e.regarding.kind === 'KureBundle' && e.regarding.name === 'team-a' && e.note?.includes(`KureApplication ${ns}/a`));
+  });
+  expect(await getKure('KureBundle', ns, 'team-a')).toBeDefined();
+
+  await deleteKure('KureApplication', ns, 'a');
+  await waitFor('team-a released and gone from the API server', async () => (await getKure('KureBundle', ns, 'team-a')) === undefined, 30_000);
+  await waitFor('team-a pruned', () => teamA().length === 0, 30_000);
+  await waitReady('KureCluster', ns, 'prod', { status: 'True', reason: 'Rendered' });
+  expect(show(git, 'in-use', 'clusters/prod/nodes/apps/team-b/b.yaml')).toMatch(/v: "2"/);
 });

@@ -3,9 +3,9 @@ import type { KureResource } from '../../../src/api/schema.js';
 import { ClusterReconciler, type ClusterReconcilerDeps } from '../../../src/controller/cluster-reconciler.js';
 import { DetachedReconciler } from '../../../src/controller/detached-reconciler.js';
 import { StatusWriter } from '../../../src/controller/status-writer.js';
-import { TerminalError, type DetachedRequest } from '../../../src/controller/reconcile.js';
+import { TerminalError, type ObjectRequest } from '../../../src/controller/reconcile.js';
 import { VERSION } from '../../../src/version.js';
-import { FINALIZER } from '../../../src/controller/finalizer.js';
+import { FINALIZER, IN_USE_FINALIZER } from '../../../src/controller/finalizer.js';
 import { assemble, isRenderable } from '../../../src/model/assemble.js';
 import { fileOwners, render } from '../../../src/render/index.js';
 import { ClusterBuilder, type ClusterConfig } from '../../../src/model/builder.js';
@@ -66,7 +66,7 @@ class Reconciler {
   /** The detached reconcile of every object the cache holds (what the handlers would queue). */
   async detached(): Promise<void> {
     const d = new DetachedReconciler(this.deps.cache, this.deps.pipeline, new StatusWriter(this.deps.kube, () => new Date()), this.deps.events);
-    for (const o of [...(this.deps.cache as FakeCache).objects.values()]) await d.reconcile({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name } as DetachedRequest);
+    for (const o of [...(this.deps.cache as FakeCache).objects.values()]) await d.reconcile({ kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name } as ObjectRequest);
   }
 }
 
@@ -380,6 +380,35 @@ describe('Reconciler', () => {
     expect(files().get('clusters/prod/nodes/teams/web/a.yaml')).toBeDefined();
     expect([...files().keys()].filter((p) => p.includes('nodes/apps/'))).toEqual([]);
     expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'True', reason: 'Rendered' });
+  });
+
+  it('after a restart, a deleting bundle or node (kure.dev/in-use holds it) with objects under it keeps what the branch holds of them', async () => {
+    const { cache, kube, sink, events, r } = setup();
+    cache.put(node('infra'), bundle('base', 'infra'), app('c', 'base'));
+    expect((await r.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    const files = () => sink.remote.get('http://git.local/fleet.git#main')!;
+    const before = new Map([...files()]);
+    const deleting = (kind: 'KureBundle' | 'KureNode', name: string) =>
+      cache.patch(kind, NS, name, (o) => Object.assign(o.metadata, { deletionTimestamp: '2025-01-01T00:00:00Z', finalizers: [IN_USE_FINALIZER] }));
+    deleting('KureBundle', 'web');
+    deleting('KureNode', 'infra');
+    // A new process (nothing pushed by it yet, no tombstones in memory): only the API server's objects.
+    const restarted = new Reconciler({ cache, kube, sink, events, pipeline: { assemble, isRenderable, render, owners: fileOwners }, logger: pino({ level: 'silent' }) });
+    cache.put(bundle('api'), app('x', 'api'));
+    expect((await restarted.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect(files().get('clusters/prod/nodes/apps/api/x.yaml')).toBeDefined();
+    const held = (tree: Map<string, string>) => new Map([...tree].filter(([p]) => /\/(web|infra|base)\b/.test(p)));
+    expect(held(before).size).toBeGreaterThan(4);
+    expect(held(files())).toEqual(held(before));
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Degraded', message: expect.stringContaining('KureBundle platform/web (deleted, with objects still under it)') });
+    expect(kube.readyOf('KureApplication', NS, 'a')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('KureBundle platform/web not found') });
+    expect(kube.readyOf('KureBundle', NS, 'base')).toMatchObject({ status: 'False', reason: 'NotFound', message: expect.stringContaining('KureNode platform/infra not found') });
+    // What is under them goes: now they are pruned.
+    for (const name of ['a', 'b', 'c']) cache.delete('KureApplication', NS, name);
+    cache.delete('KureBundle', NS, 'base');
+    expect((await restarted.reconcile(`${NS}/prod`)).outcome).toBe('success');
+    expect([...files().keys()].filter((p) => /\/(web|infra|base)\b/.test(p))).toEqual([]);
+    expect(kube.readyOf('KureCluster', NS, 'prod')).toMatchObject({ status: 'True', reason: 'Rendered' });
   });
 
   it('kstatus: Reconciling=True while a transient failure is retried, Stalled=True when retrying cannot help, neither once Ready', async () => {

@@ -122,6 +122,37 @@ describe('FleetIndex', () => {
     expect(names(index.subtree(`KureCluster/${NS}/dev`))).toEqual(['KureCluster/dev', 'KureNode/dev-root']);
   });
 
+  it('a deleting node or bundle (its finalizer holds it) is a tombstone that keeps its object: out of the input, in use while live objects name it', () => {
+    const index = new FleetIndex();
+    for (const o of fleet()) index.upsert(o);
+    const deleting = (r: KureResource) => ({ ...r, metadata: { ...r.metadata, deletionTimestamp: '2026-12-04T00:00:00Z', finalizers: ['kure.dev/in-use'] } }) as KureResource;
+    index.upsert(deleting(node('apps', { parentRef: { name: 'root' } })));
+    index.upsert(deleting(bundle('web', 'apps')));
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(true);
+    expect(index.isTombstone(`KureBundle/${NS}/web`)).toBe(true);
+    expect(index.get('KureBundle', NS, 'web')?.metadata.deletionTimestamp).toBeDefined(); // kept: the finalizer is removed from it
+    expect(index.clusterOf(app('a', 'web'))).toBe(`${NS}/prod`);
+    expect(names(index.clusterInput(`${NS}/prod`))).toEqual(expect.arrayContaining(['KureApplication/a', 'KureApplication/b']));
+    expect(names(index.clusterInput(`${NS}/prod`))).not.toContain('KureBundle/web');
+    expect(names(index.clusterInput(`${NS}/prod`))).not.toContain('KureNode/apps');
+    expect(index.parentOf(`KureBundle/${NS}/web`)).toBe(`KureNode/${NS}/apps`);
+    // In use through the deleting bundle: the node waits for the applications too.
+    expect(names(index.liveUnder(`KureNode/${NS}/apps`))).toEqual(['KureApplication/a', 'KureApplication/b']);
+    expect(index.liveUnder(`KureBundle/${NS}/web`, 1)).toHaveLength(1);
+    index.delete(app('a', 'web'));
+    index.upsert(app('b', 'api')); // re-parented
+    expect(index.liveUnder(`KureBundle/${NS}/web`)).toEqual([]);
+    expect(index.liveUnder(`KureNode/${NS}/apps`)).toEqual([]);
+    expect(index.isTombstone(`KureBundle/${NS}/web`)).toBe(false);
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(true); // the deleting bundle still names it, until it is gone
+    index.delete(deleting(bundle('web', 'apps')));
+    expect(index.isTombstone(`KureNode/${NS}/apps`)).toBe(false);
+    // Deleting objects that name each other (a cycle) hold nothing: no live object is under them.
+    index.upsert(deleting(node('x', { parentRef: { name: 'y' } })));
+    index.upsert(deleting(node('y', { parentRef: { name: 'x' } })));
+    expect(index.liveUnder(`KureNode/${NS}/x`)).toEqual([]);
+  });
+
   it('a deleted cluster leaves no tombstone: its tree reaches nothing', () => {
     const index = new FleetIndex();
     for (const o of fleet()) index.upsert(o);
