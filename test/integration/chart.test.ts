@@ -207,7 +207,7 @@ maybe('deploy/kure (helm)', () => {
   it('grants the Secret rules only in controller.credentialsNamespaces, in either mode', async () => {
     const rulesOf = (objs: KubeObject[], kind: string, ns?: string) =>
       (objs.find((o) => o.kind === kind && o.metadata?.namespace === ns && !o.metadata?.name?.endsWith('-leader-election')) as (KubeObject & { rules: { resources: string[] }[] }) | undefined)?.rules.flatMap((r) => r.resources);
-    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events', 'gitrepositories', 'applications'];
+    const objectResources = ['kureclusters', 'kurenodes', 'kurebundles', 'kureapplications', 'kureclusters', 'kurenodes', 'kurebundles', 'kureclusters/status', 'kurenodes/status', 'kurebundles/status', 'kureapplications/status', 'events', 'gitrepositories', 'applications'];
 
     // All namespaces watched: a ClusterRole without Secrets, and a Role for Secrets in each credentials namespace.
     const all = await helmTemplate({ namespace: 'kure-system', values: { controller: { credentialsNamespaces: ['platform', 'platform-staging'] } } });
